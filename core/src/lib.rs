@@ -1,0 +1,32 @@
+//! CryptoExchange core: every business decision of the service, with no I/O.
+//!
+//! Module map:
+//! - [`currency`]: the crypto and fiat currencies and networks, with their precision.
+//! - [`address`]: address validation (one file per encoding family) and encoding.
+//! - [`wallet`]: BIP-39 mnemonics, BIP-32 derivation, watch-only derivation from xpubs.
+//! - [`money`]: exact amounts and the rounding rules.
+//! - [`rates`]: rate tables and their staleness.
+//! - [`quote`]: quotes with their fee breakdown.
+//! - [`config`], [`limits`]: client configuration and limit checks.
+//! - [`order`]: the order model and its status state machine.
+//! - [`api`]: the JSON types of the HTTP API, shared by the worker and the npm package.
+//! - `wasm` (feature `wasm`): the JS bindings; they translate, never decide.
+//!
+//! The core takes time, randomness and stored state as arguments, so every rule
+//! is testable natively without mocks.
+
+pub mod address;
+pub mod api;
+pub mod config;
+pub mod currency;
+pub mod limits;
+pub mod money;
+pub mod order;
+pub mod quote;
+pub mod rates;
+pub mod wallet;
+
+#[cfg(feature = "wasm")]
+mod wasm;
+
+pub use currency::{Crypto, CurrencyError, Fiat, Network};

@@ -1,0 +1,1 @@
+//! JS bindings (feature `wasm`). Placeholder: being written.
