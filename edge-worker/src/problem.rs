@@ -209,13 +209,13 @@ fn problem_response(problem: &Problem) -> Response {
         r#"{"type":"/problems/internal_error","title":"Internal error","status":500,"code":"internal_error"}"#
             .to_owned()
     });
-    let response = Response::builder()
-        .with_status(problem.status)
-        .with_header("content-type", "application/problem+json")
-        .and_then(|b| b.ok(body));
+    let response = Response::ok(body).map(|r| r.with_status(problem.status));
     match response {
-        Ok(r) => r,
-        // Building a response only fails on invalid header values, which are constants here.
+        Ok(mut r) => {
+            // Building a response and setting a constant header cannot fail in practice.
+            let _ = r.headers_mut().set("content-type", "application/problem+json");
+            r
+        }
         Err(_) => Response::builder().with_status(500).empty(),
     }
 }
