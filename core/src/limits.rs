@@ -1,1 +1,1 @@
-//! Placeholder: being written.
+//! Per-customer limits. Being written.

@@ -1,1 +1,1 @@
-//! Placeholder: being written.
+//! Quotes with their fee breakdown. Being written.
