@@ -125,6 +125,31 @@ pub fn age_seconds(observed_at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     (now - observed_at).num_seconds()
 }
 
+/// The fresh rate of one pair in the body of `GET /v1/rates`. Only that
+/// pair's entries are looked at, so a bad entry for another pair does not
+/// stop this quote.
+pub fn fresh_rate(
+    response: &RatesResponse,
+    pair: Pair,
+    now: DateTime<Utc>,
+    max_age_seconds: u32,
+) -> Result<Rate, RateError> {
+    let mut table = RateTable::default();
+    for entry in response
+        .rates
+        .iter()
+        .filter(|e| e.crypto == pair.crypto && e.fiat == pair.fiat)
+    {
+        table.insert(Rate {
+            pair,
+            mid_price: entry.price,
+            observed_at: entry.observed_at,
+            source: entry.source.clone(),
+        })?;
+    }
+    table.fresh(pair, now, max_age_seconds).cloned()
+}
+
 /// The rates known at one moment, one per pair.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RateTable {
