@@ -28,6 +28,20 @@ pub struct ErrorBody {
     pub facts: BTreeMap<String, serde_json::Value>,
 }
 
+impl ErrorBody {
+    pub fn new(
+        code: &str,
+        message: &dyn std::fmt::Display,
+        facts: BTreeMap<String, serde_json::Value>,
+    ) -> ErrorBody {
+        ErrorBody {
+            code: code.to_owned(),
+            message: message.to_string(),
+            facts,
+        }
+    }
+}
+
 /// One rate of `GET /v1/rates`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateEntry {

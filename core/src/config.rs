@@ -184,6 +184,40 @@ impl ConfigError {
     }
 }
 
+impl ConfigError {
+    /// The error body of the HTTP API and the JS error object.
+    pub fn body(&self) -> crate::api::ErrorBody {
+        let mut facts = std::collections::BTreeMap::new();
+        match self {
+            ConfigError::PercentOutOfRange { field, .. }
+            | ConfigError::TooManyDecimals { field, .. }
+            | ConfigError::AmountTooLarge { field, .. }
+            | ConfigError::NotPositive { field, .. }
+            | ConfigError::SecondsOutOfRange { field, .. } => {
+                facts.insert("field".to_owned(), field.as_str().into());
+            }
+            ConfigError::MinAboveMax { currency, .. }
+            | ConfigError::LimitsInconsistent { currency, .. } => {
+                facts.insert("currency".to_owned(), currency.ticker().into());
+            }
+            ConfigError::NoNetworks { crypto }
+            | ConfigError::XpubForDisabledCrypto { crypto }
+            | ConfigError::EmptyXpub { crypto }
+            | ConfigError::XpubNetworkNotEnabled { crypto, .. } => {
+                facts.insert("currency".to_owned(), crypto.ticker().into());
+            }
+            _ => {}
+        }
+        crate::api::ErrorBody::new(self.code(), self, facts)
+    }
+}
+
+impl Serialize for ConfigError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.body().serialize(serializer)
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

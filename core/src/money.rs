@@ -51,6 +51,30 @@ impl AmountError {
     }
 }
 
+impl AmountError {
+    /// The error body of the HTTP API and the JS error object.
+    pub fn body(&self) -> crate::api::ErrorBody {
+        let mut facts = std::collections::BTreeMap::new();
+        let input = match self {
+            AmountError::Malformed { input }
+            | AmountError::NotPositive { input }
+            | AmountError::TooManyDecimals { input, .. }
+            | AmountError::TooLarge { input, .. } => input,
+        };
+        facts.insert("input".to_owned(), input.as_str().into());
+        if let AmountError::TooManyDecimals { max_decimals, .. } = self {
+            facts.insert("max_decimals".to_owned(), (*max_decimals).into());
+        }
+        crate::api::ErrorBody::new(self.code(), self, facts)
+    }
+}
+
+impl serde::Serialize for AmountError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.body().serialize(serializer)
+    }
+}
+
 impl fmt::Display for AmountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -178,6 +178,31 @@ impl OrderError {
     }
 }
 
+impl OrderError {
+    /// The error body of the HTTP API and the JS error object.
+    pub fn body(&self) -> crate::api::ErrorBody {
+        let mut facts = std::collections::BTreeMap::new();
+        match self {
+            OrderError::Amount(e) => return e.body(),
+            OrderError::InvalidTransition { from, to } => {
+                facts.insert("from".to_owned(), from.as_str().into());
+                facts.insert("to".to_owned(), to.as_str().into());
+            }
+            OrderError::InvalidId { field } => {
+                facts.insert("field".to_owned(), (*field).into());
+            }
+            _ => {}
+        }
+        crate::api::ErrorBody::new(self.code(), self, facts)
+    }
+}
+
+impl Serialize for OrderError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.body().serialize(serializer)
+    }
+}
+
 impl fmt::Display for OrderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -105,6 +105,17 @@ impl QuoteError {
 
     /// The error body of the HTTP API and the JS error object.
     pub fn body(&self) -> ErrorBody {
+        match self {
+            QuoteError::Amount(e) => return e.body(),
+            QuoteError::Rate(e) => return e.body(),
+            QuoteError::Config(e) => {
+                return ErrorBody {
+                    message: self.to_string(),
+                    ..e.body()
+                };
+            }
+            _ => {}
+        }
         let mut facts = std::collections::BTreeMap::new();
         let mut put = |k: &str, v: serde_json::Value| {
             facts.insert(k.to_owned(), v);
@@ -136,18 +147,6 @@ impl QuoteError {
                 put("amount", amount.to_string().into());
                 put("maximum", maximum.to_string().into());
                 put("currency", currency.ticker().into());
-            }
-            QuoteError::Rate(RateError::Stale {
-                pair,
-                age_seconds,
-                max_age_seconds,
-            }) => {
-                put("pair", pair.to_string().into());
-                put("age_seconds", (*age_seconds).into());
-                put("max_age_seconds", (*max_age_seconds).into());
-            }
-            QuoteError::Rate(RateError::UnsupportedPair { pair }) => {
-                put("pair", pair.to_string().into());
             }
             _ => {}
         }
@@ -692,6 +691,21 @@ mod tests {
             serde_json::to_value(&err).unwrap()["age_seconds"],
             serde_json::json!(301)
         );
+    }
+
+    #[test]
+    fn errors_serialize_as_code_message_and_facts() {
+        let err = quote(&request("BTC", "EUR", "9.99", "EUR")).unwrap_err();
+        let body = serde_json::to_value(&err).unwrap();
+        assert_eq!(body["code"], "below_minimum");
+        assert_eq!(body["minimum"], "10.00");
+        assert_eq!(body["currency"], "EUR");
+        assert!(body["message"].as_str().unwrap().starts_with("order of "));
+        let err = quote(&request("BTC", "EUR", "1.001", "EUR")).unwrap_err();
+        let body = serde_json::to_value(&err).unwrap();
+        assert_eq!(body["code"], "too_many_decimals");
+        assert_eq!(body["max_decimals"], 2);
+        assert_eq!(body["input"], "1.001");
     }
 
     #[test]

@@ -86,6 +86,37 @@ impl RateError {
     }
 }
 
+impl RateError {
+    /// The error body of the HTTP API and the JS error object.
+    pub fn body(&self) -> crate::api::ErrorBody {
+        let mut facts = std::collections::BTreeMap::new();
+        let pair = match self {
+            RateError::UnsupportedPair { pair }
+            | RateError::Stale { pair, .. }
+            | RateError::ObservedInFuture { pair, .. }
+            | RateError::InvalidPrice { pair, .. }
+            | RateError::DuplicatePair { pair } => pair,
+        };
+        facts.insert("pair".to_owned(), pair.to_string().into());
+        if let RateError::Stale {
+            age_seconds,
+            max_age_seconds,
+            ..
+        } = self
+        {
+            facts.insert("age_seconds".to_owned(), (*age_seconds).into());
+            facts.insert("max_age_seconds".to_owned(), (*max_age_seconds).into());
+        }
+        crate::api::ErrorBody::new(self.code(), self, facts)
+    }
+}
+
+impl Serialize for RateError {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.body().serialize(serializer)
+    }
+}
+
 impl fmt::Display for RateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
