@@ -22,7 +22,7 @@ pub(crate) fn parse(s: &str) -> Result<([u8; 20], String), AddressError> {
             character,
         })? as u8;
         if count < 2 * bytes.len() {
-            bytes[count / 2] |= nibble << if count % 2 == 0 { 4 } else { 0 };
+            bytes[count / 2] |= nibble << if count & 1 == 0 { 4 } else { 0 };
         }
         count += 1;
         has_lower |= character.is_ascii_lowercase();
@@ -49,7 +49,7 @@ pub(crate) fn checksum_encode(bytes: &[u8; 20]) -> String {
     let mut out = String::with_capacity(2 + HEX_LEN);
     out.push_str("0x");
     for (i, c) in lower.chars().enumerate() {
-        let nibble = (hash[i / 2] >> if i % 2 == 0 { 4 } else { 0 }) & 0x0f;
+        let nibble = (hash[i / 2] >> if i & 1 == 0 { 4 } else { 0 }) & 0x0f;
         out.push(if nibble >= 8 {
             c.to_ascii_uppercase()
         } else {
