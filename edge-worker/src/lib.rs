@@ -10,7 +10,9 @@
 //! Architecture invariants: only `store/` touches D1 and KV; every query of client data
 //! filters by `client_id`; money is `Decimal` or a decimal string, never a float.
 
-use worker::{event, Context, Env, Method, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent,
+};
 
 mod auth;
 mod body;
@@ -80,7 +82,10 @@ async fn route(req: Request, env: &Env) -> Result<Response, ApiError> {
 }
 
 fn is_api_path(segments: &[&str]) -> bool {
-    matches!(segments.first(), Some(&"v1") | Some(&"healthz") | Some(&"openapi.json"))
+    matches!(
+        segments.first(),
+        Some(&"v1") | Some(&"healthz") | Some(&"openapi.json")
+    )
 }
 
 /// 405 for a known path with another method, 404 for anything else under the API.
@@ -114,7 +119,11 @@ async fn serve_asset(req: Request, env: &Env) -> Result<Response, ApiError> {
 }
 
 #[event(queue)]
-async fn queue(batch: MessageBatch<settlement::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
+async fn queue(
+    batch: MessageBatch<settlement::Job>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
     settlement::handle_batch(batch, &env).await;
     Ok(())
 }

@@ -1,49 +1,42 @@
 //! Operator endpoints (bearer `ADMIN_TOKEN`): onboarding API clients, their
 //! configuration, and setting rates by hand.
 
-use serde::{Deserialize, Serialize};
+use cryptoexchange_core::api::{CreateClientRequest, CreateClientResponse, SetRatesRequest};
+use cryptoexchange_core::config::ClientConfig;
+use serde::Serialize;
 use worker::{Env, Request, Response};
 
-use super::config::{parse_config, ClientConfig};
-use super::rates::{store_rates, RatesInput};
+use super::config::{check_config, stored_config};
 use crate::auth::require_admin;
 use crate::body::{read_json, sha256_hex};
 use crate::ids;
 use crate::problem::ApiError;
 use crate::store::clients::{self, NewClient};
 
-#[derive(Deserialize)]
-struct CreateClientRequest {
-    name: String,
-    config: serde_json::Value,
-}
-
+/// The core's response plus the webhook secret, which only the worker creates.
 #[derive(Serialize)]
-struct CreatedClient<'a> {
-    client_id: &'a str,
-    name: &'a str,
-    /// Shown once; only its SHA-256 is stored.
-    api_key: &'a str,
-    /// Shown once; signs the webhooks (HMAC-SHA256).
-    webhook_secret: &'a str,
-    config: &'a ClientConfig,
+struct CreatedClient {
+    #[serde(flatten)]
+    client: CreateClientResponse,
+    /// Shown once: the key of the webhook signatures (HMAC-SHA256).
+    webhook_secret: String,
 }
 
 pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     require_admin(&req, env)?;
     let body: CreateClientRequest = read_json(&mut req).await?;
     let name = body.name.trim();
-    if name.is_empty() || name.len() > 100 {
+    if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::InvalidParameter {
             name: "name",
             detail: "give the client a name of 1 to 100 characters".into(),
         });
     }
-    let config = parse_config(body.config)?;
+    let config = check_config(body.config)?;
     let client_id = ids::new_id("cli")?;
+    // 16 random bytes: guessing a key is hopeless; only its SHA-256 is stored.
     let api_key = format!("cx_live_{}", ids::random_hex(16)?);
     let webhook_secret = format!("whsec_{}", ids::random_hex(32)?);
-    let config_json = serde_json::to_string(&config).map_err(ApiError::internal)?;
     clients::insert(
         &env.d1("DB")?,
         &NewClient {
@@ -51,7 +44,7 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
             name,
             api_key_sha256: &sha256_hex(api_key.as_bytes()),
             webhook_secret: &webhook_secret,
-            config_json: &config_json,
+            config_json: &config_json(&config)?,
             now_ms: ids::now_ms(),
         },
     )
@@ -59,11 +52,12 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
     super::json(
         201,
         &CreatedClient {
-            client_id: &client_id,
-            name,
-            api_key: &api_key,
-            webhook_secret: &webhook_secret,
-            config: &config,
+            client: CreateClientResponse {
+                client_id,
+                api_key,
+                config,
+            },
+            webhook_secret,
         },
     )
 }
@@ -73,22 +67,37 @@ pub async fn get_config(req: &Request, env: &Env, client_id: &str) -> Result<Res
     let client = clients::by_id(&env.d1("DB")?, client_id)
         .await?
         .ok_or(ApiError::NotFound { what: "client" })?;
-    super::json(200, &super::config::stored_config(&client)?)
+    super::json(200, &stored_config(&client)?)
 }
 
-pub async fn put_config(mut req: Request, env: &Env, client_id: &str) -> Result<Response, ApiError> {
+pub async fn put_config(
+    mut req: Request,
+    env: &Env,
+    client_id: &str,
+) -> Result<Response, ApiError> {
     require_admin(&req, env)?;
-    let config = parse_config(read_json(&mut req).await?)?;
-    let config_json = serde_json::to_string(&config).map_err(ApiError::internal)?;
-    if !clients::update_config(&env.d1("DB")?, client_id, &config_json, ids::now_ms()).await? {
+    let config = check_config(read_json::<ClientConfig>(&mut req).await?)?;
+    if !clients::update_config(
+        &env.d1("DB")?,
+        client_id,
+        &config_json(&config)?,
+        ids::now_ms(),
+    )
+    .await?
+    {
         return Err(ApiError::NotFound { what: "client" });
     }
     super::json(200, &config)
 }
 
+/// Sets the given pairs' rates, observed now; pairs not named keep their rate.
 pub async fn put_rates(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     require_admin(&req, env)?;
-    let input: RatesInput = read_json(&mut req).await?;
-    let stored = store_rates(env, input, "admin").await?;
-    super::json(200, &stored)
+    let request: SetRatesRequest = read_json(&mut req).await?;
+    let table = super::rates::merge_and_store(env, &request, ids::now()).await?;
+    super::json(200, &table)
+}
+
+fn config_json(config: &ClientConfig) -> Result<String, ApiError> {
+    serde_json::to_string(config).map_err(ApiError::internal)
 }

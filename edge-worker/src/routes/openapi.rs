@@ -8,6 +8,8 @@ const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 
 pub fn get() -> Result<Response, ApiError> {
     let mut response = Response::ok(OPENAPI_JSON)?;
-    response.headers_mut().set("content-type", "application/json")?;
+    response
+        .headers_mut()
+        .set("content-type", "application/json")?;
     Ok(response)
 }

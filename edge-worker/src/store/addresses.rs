@@ -18,7 +18,11 @@ pub struct AddressRow {
 
 /// Allocates the next derivation index of a client for a currency in one statement,
 /// so two concurrent requests can never receive the same index.
-pub async fn allocate_index(db: &D1Database, client_id: &str, crypto: &str) -> Result<u32, ApiError> {
+pub async fn allocate_index(
+    db: &D1Database,
+    client_id: &str,
+    crypto: &str,
+) -> Result<u32, ApiError> {
     #[derive(Deserialize)]
     struct Allocated {
         idx: u32,

@@ -6,15 +6,23 @@ use worker::{query, D1Database};
 
 use crate::problem::ApiError;
 
-/// Sum of sandbox transfers to `address` in `crypto`, exact (amounts are stored as text).
-pub async fn received(db: &D1Database, crypto: &str, address: &str) -> Result<Decimal, ApiError> {
+/// Sum of this client's sandbox transfers to `address` in `crypto`, exact (amounts are
+/// stored as text and added as decimals, never by SQLite's floating-point SUM).
+pub async fn received(
+    db: &D1Database,
+    client_id: &str,
+    crypto: &str,
+    address: &str,
+) -> Result<Decimal, ApiError> {
     #[derive(Deserialize)]
     struct Row {
         amount: String,
     }
     let rows = query!(
         db,
-        "SELECT amount FROM sandbox_ledger WHERE crypto = ?1 AND address = ?2",
+        "SELECT l.amount FROM sandbox_ledger l JOIN orders o ON o.order_id = l.order_id
+         WHERE o.client_id = ?1 AND l.crypto = ?2 AND l.address = ?3",
+        client_id,
         crypto,
         address
     )?

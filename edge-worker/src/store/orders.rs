@@ -19,16 +19,11 @@ pub struct OrderRow {
     pub order_id: String,
     pub client_id: String,
     pub customer_id: String,
-    pub crypto: String,
-    pub network: String,
-    pub fiat: String,
-    pub fiat_total_minor: i64,
     pub quote_json: String,
     pub quote_id: Option<String>,
     pub destination_address: String,
     pub status: String,
     pub tx_id: Option<String>,
-    pub failure_reason: Option<String>,
     pub event_sequence: u32,
     pub created_at: i64,
     pub updated_at: i64,
@@ -168,7 +163,8 @@ pub async fn place(
         order.initial_status,
         order.now_ms
     )?;
-    let insert_event = insert_event_if(db, order.order_id, 1, order.client_id, event, order.now_ms)?;
+    let insert_event =
+        insert_event_if(db, order.order_id, 1, order.client_id, event, order.now_ms)?;
 
     match db
         .batch(vec![insert_order, insert_key, insert_history, insert_event])
@@ -233,7 +229,11 @@ pub async fn idempotency_key(
 }
 
 /// One order of one client; None for another client's order.
-pub async fn get(db: &D1Database, client_id: &str, order_id: &str) -> Result<Option<OrderRow>, ApiError> {
+pub async fn get(
+    db: &D1Database,
+    client_id: &str,
+    order_id: &str,
+) -> Result<Option<OrderRow>, ApiError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1 AND client_id = ?2");
     Ok(query!(db, &sql, order_id, client_id)?
         .first::<OrderRow>(None)
@@ -241,7 +241,10 @@ pub async fn get(db: &D1Database, client_id: &str, order_id: &str) -> Result<Opt
 }
 
 /// An order by id alone, for the settlement queue (which acts for every client).
-pub async fn get_for_settlement(db: &D1Database, order_id: &str) -> Result<Option<OrderRow>, ApiError> {
+pub async fn get_for_settlement(
+    db: &D1Database,
+    order_id: &str,
+) -> Result<Option<OrderRow>, ApiError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1");
     Ok(query!(db, &sql, order_id)?.first::<OrderRow>(None).await?)
 }
@@ -256,6 +259,33 @@ pub async fn history(db: &D1Database, order_id: &str) -> Result<Vec<HistoryRow>,
     .all()
     .await?
     .results::<HistoryRow>()?)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HistoryOfRow {
+    pub order_id: String,
+    pub sequence: u32,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub tx_id: Option<String>,
+    pub at: i64,
+}
+
+/// The history of several orders in one query (a page of a list).
+pub async fn histories(db: &D1Database, order_ids: &[&str]) -> Result<Vec<HistoryOfRow>, ApiError> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(order_ids).map_err(ApiError::internal)?;
+    Ok(query!(
+        db,
+        "SELECT order_id, sequence, status, failure_reason, tx_id, at FROM order_status_history
+         WHERE order_id IN (SELECT value FROM json_each(?1)) ORDER BY order_id, sequence",
+        ids
+    )?
+    .all()
+    .await?
+    .results::<HistoryOfRow>()?)
 }
 
 /// Position after which a page starts: the last row of the previous page.

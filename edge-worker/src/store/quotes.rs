@@ -7,7 +7,6 @@ use crate::problem::ApiError;
 
 #[derive(Debug, Deserialize)]
 pub struct QuoteRow {
-    pub quote_id: String,
     pub quote_json: String,
     pub expires_at: i64,
 }
@@ -34,7 +33,11 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn get(db: &D1Database, client_id: &str, quote_id: &str) -> Result<Option<QuoteRow>, ApiError> {
+pub async fn get(
+    db: &D1Database,
+    client_id: &str,
+    quote_id: &str,
+) -> Result<Option<QuoteRow>, ApiError> {
     Ok(query!(
         db,
         "SELECT quote_id, quote_json, expires_at FROM quotes WHERE quote_id = ?1 AND client_id = ?2",

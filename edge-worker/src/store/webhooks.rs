@@ -7,7 +7,6 @@ use crate::problem::ApiError;
 
 #[derive(Debug, Deserialize)]
 pub struct EventRow {
-    pub event_id: String,
     pub client_id: String,
     pub body: String,
     pub attempts: u32,
