@@ -52,6 +52,7 @@ async fn route(req: Request, env: &Env) -> Result<Response, ApiError> {
             admin::put_config(req, env, &id).await
         }
         (Put, ["v1", "admin", "rates"]) => admin::put_rates(req, env).await,
+        (Post, ["v1", "admin", "rates", "refresh"]) => admin::refresh_rates(&req, env).await,
 
         (Get, ["v1", "config"]) => config::get(&req, env).await,
         (Get, ["v1", "rates"]) => rates::get(&req, env).await,
@@ -97,6 +98,7 @@ fn known_path_or_404(segments: &[&str]) -> ApiError {
             | ["v1", "admin", "clients"]
             | ["v1", "admin", "clients", _, "config"]
             | ["v1", "admin", "rates"]
+            | ["v1", "admin", "rates", "refresh"]
             | ["v1", "config"]
             | ["v1", "rates"]
             | ["v1", "quotes"]
@@ -130,5 +132,7 @@ async fn queue(
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    rates::refresh_from_source(&env).await;
+    if let Err(e) = rates::refresh_from_source(&env).await {
+        worker::console_error!("scheduled rates refresh failed: {e}");
+    }
 }

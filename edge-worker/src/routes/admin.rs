@@ -98,6 +98,12 @@ pub async fn put_rates(mut req: Request, env: &Env) -> Result<Response, ApiError
     super::json(200, &table)
 }
 
+/// Runs the scheduled rates refresh now (cron triggers do not fire under `wrangler dev`).
+pub async fn refresh_rates(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    require_admin(req, env)?;
+    super::json(200, &super::rates::refresh_from_source(env).await?)
+}
+
 fn config_json(config: &ClientConfig) -> Result<String, ApiError> {
     serde_json::to_string(config).map_err(ApiError::internal)
 }

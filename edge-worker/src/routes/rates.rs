@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use cryptoexchange_core::api::{RatesResponse, SetRatesRequest};
 use cryptoexchange_core::rates::{Pair, RateTable};
-use worker::{console_error, console_log, Env, Request, Response};
+use worker::{console_log, Env, Request, Response};
 
 use crate::auth::require_client;
 use crate::ids;
@@ -109,17 +109,16 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response, ApiError> {
     super::json(200, &response)
 }
 
-/// The cron handler: fetch from the source and store; failures are logged only.
-pub async fn refresh_from_source(env: &Env) {
-    let result = async {
-        let source = StaticSource::from_env(env)?;
-        let now = ids::now();
-        let request = source.fetch(now).await?;
-        merge_and_store(env, &request, now).await
-    }
-    .await;
-    match result {
-        Ok(table) => console_log!("rates refreshed: {} pairs", table.rates.len()),
-        Err(e) => console_error!("rates refresh failed: {e}"),
-    }
+/// Fetches from the configured source and stores (the cron trigger, and
+/// `POST /v1/admin/rates/refresh` to run it on demand).
+pub async fn refresh_from_source(env: &Env) -> Result<RatesResponse, ApiError> {
+    let source = StaticSource::from_env(env)?;
+    let now = ids::now();
+    let request = source.fetch(now).await?;
+    let table = merge_and_store(env, &request, now).await?;
+    console_log!(
+        "rates refreshed from the static source: {} pairs",
+        table.rates.len()
+    );
+    Ok(table)
 }
