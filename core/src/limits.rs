@@ -277,26 +277,28 @@ pub fn check_limits(
         history
             .iter()
             .filter(|e| e.fiat == fiat && e.at >= start)
-            .map(|e| e.amount)
-            .sum()
+            // Saturating: an absurd history must block the order, not panic.
+            .fold(Decimal::ZERO, |sum, e| {
+                sum.saturating_add(e.amount.max(Decimal::ZERO))
+            })
     };
     let used = used_since(w.day_start);
-    if used + amount > w.daily_limit {
+    if used.saturating_add(amount) > w.daily_limit {
         return Err(LimitError::DailyLimitExceeded {
             limit: w.daily_limit,
             used,
             requested: amount,
-            excess: used + amount - w.daily_limit,
+            excess: used.saturating_add(amount) - w.daily_limit,
             currency: fiat,
         });
     }
     let used = used_since(w.month_start);
-    if used + amount > w.monthly_limit {
+    if used.saturating_add(amount) > w.monthly_limit {
         return Err(LimitError::MonthlyLimitExceeded {
             limit: w.monthly_limit,
             used,
             requested: amount,
-            excess: used + amount - w.monthly_limit,
+            excess: used.saturating_add(amount) - w.monthly_limit,
             currency: fiat,
         });
     }
@@ -392,6 +394,16 @@ mod tests {
             check_limits(&sample(), &history, Fiat::Eur, d("200.00"), at(NOW)),
             Ok(())
         );
+    }
+
+    #[test]
+    fn absurd_history_blocks_instead_of_overflowing() {
+        let history = [
+            spent(NOW, "79228162514264337593543950335"),
+            spent(NOW, "79228162514264337593543950335"),
+        ];
+        let err = check_limits(&sample(), &history, Fiat::Eur, d("10"), at(NOW)).unwrap_err();
+        assert_eq!(err.code(), "daily_limit_exceeded");
     }
 
     #[test]

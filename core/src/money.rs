@@ -156,14 +156,15 @@ pub fn parse_amount(input: &str, max_decimals: u32) -> Result<Decimal, AmountErr
     } else {
         digits.parse().map_err(|_| malformed())?
     };
+    let too_large = || AmountError::TooLarge {
+        input: input.to_owned(),
+        max_integer_digits: MAX_INTEGER_DIGITS,
+    };
     let mut value =
-        Decimal::try_from_i128_with_scale(mantissa, frac.len() as u32).map_err(|_| malformed())?;
+        Decimal::try_from_i128_with_scale(mantissa, frac.len() as u32).map_err(|_| too_large())?;
     value.rescale(max_decimals);
     if value.scale() != max_decimals {
-        return Err(AmountError::TooLarge {
-            input: input.to_owned(),
-            max_integer_digits: MAX_INTEGER_DIGITS,
-        });
+        return Err(too_large());
     }
     Ok(value)
 }

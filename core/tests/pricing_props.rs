@@ -182,7 +182,10 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn spend_quote_adds_up_and_never_overdelivers(m in market(), spend_minor in 1u64..=50_000_000) {
+    fn spend_quote_adds_up_and_never_overdelivers(
+        m in market(),
+        spend_minor in prop_oneof![1u64..=2_000, 1u64..=50_000_000],
+    ) {
         let spend = Decimal::new(spend_minor as i64, m.fiat.minor_units());
         match m.quote(spend, false) {
             Ok(q) => {
@@ -346,5 +349,68 @@ proptest! {
         if let Ok(q) = estimate(&request, &rates, &config, now()) {
             prop_assert_eq!(q.fiat_amount, q.crypto_value + q.fees.total);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn limit_check_passes_exactly_when_every_window_has_room(
+        entries in prop::collection::vec((0i64..=40 * 86_400, 0i64..=200_000), 0..12),
+        requested in 1i64..=150_000,
+    ) {
+        use cryptoexchange_core::limits::{check_limits, window_starts, SpentEntry};
+        let m = Market {
+            crypto: Crypto::Btc,
+            fiat: Fiat::Eur,
+            mid: Decimal::ONE,
+            spread_percent: Decimal::ZERO,
+            service_percent: Decimal::ZERO,
+            service_fixed: Decimal::ZERO,
+            network_fee: Decimal::ZERO,
+        };
+        let mut config = m.config();
+        let eur = config.fiat.get_mut(&Fiat::Eur).unwrap();
+        eur.min_order = Decimal::new(1, 2);
+        eur.max_order = Decimal::new(1500, 0);
+        eur.daily_limit = Decimal::new(2000, 0);
+        eur.monthly_limit = Decimal::new(5000, 0);
+        let now = now();
+        let history: Vec<SpentEntry> = entries
+            .iter()
+            .map(|(ago, cents)| SpentEntry {
+                at: now - chrono::TimeDelta::seconds(*ago),
+                fiat: Fiat::Eur,
+                amount: Decimal::new(*cents, 2),
+            })
+            .collect();
+        let amount = Decimal::new(requested, 2);
+        let (day, month) = window_starts(now);
+        let used = |start| history.iter().filter(|e| e.at >= start).map(|e| e.amount).sum::<Decimal>();
+        let fits = used(day) + amount <= Decimal::new(2000, 0) && used(month) + amount <= Decimal::new(5000, 0);
+        prop_assert_eq!(check_limits(&config, &history, Fiat::Eur, amount, now).is_ok(), fits);
+    }
+
+    #[test]
+    fn no_order_request_makes_the_core_panic(
+        fields in prop::array::uniform7("\\PC{0,30}|BTC|EUR|mainnet|100|bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"),
+    ) {
+        use cryptoexchange_core::api::PlaceOrderRequest;
+        use cryptoexchange_core::order::validate_place_order;
+        let [customer_id, crypto, network, fiat, amount, amount_currency, destination_address] = fields;
+        let m = Market {
+            crypto: Crypto::Btc,
+            fiat: Fiat::Eur,
+            mid: Decimal::ONE,
+            spread_percent: Decimal::ZERO,
+            service_percent: Decimal::ZERO,
+            service_fixed: Decimal::ZERO,
+            network_fee: Decimal::ZERO,
+        };
+        let request = PlaceOrderRequest {
+            customer_id, crypto, network, fiat, amount, amount_currency, destination_address, quote_id: None,
+        };
+        let _ = validate_place_order(&request, &m.config());
     }
 }
