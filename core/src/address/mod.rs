@@ -398,9 +398,11 @@ fn validate_cash(
     };
     let prefix = chain.cash_prefix.unwrap_or_default();
     let script = match (decoded.kind, decoded.hash().len()) {
-        (cashaddr::CashKind::PubKeyHash, _) => format!("76a914{}88ac", hex::encode(decoded.hash())),
-        (cashaddr::CashKind::ScriptHash, 20) => format!("a914{}87", hex::encode(decoded.hash())),
-        (cashaddr::CashKind::ScriptHash, _) => format!("aa20{}87", hex::encode(decoded.hash())),
+        (cashaddr::CashKind::PubKeyHash, _) => {
+            script_hex(&[0x76, 0xa9, 0x14], decoded.hash(), &[0x88, 0xac])
+        }
+        (cashaddr::CashKind::ScriptHash, 20) => script_hex(&[0xa9, 0x14], decoded.hash(), &[0x87]),
+        (cashaddr::CashKind::ScriptHash, _) => script_hex(&[0xaa, 0x20], decoded.hash(), &[0x87]),
     };
     let kind = match decoded.kind {
         cashaddr::CashKind::PubKeyHash => AddressKind::P2pkh,
@@ -464,12 +466,25 @@ fn other_currency(s: &str, asked: Crypto) -> Option<Crypto> {
         .find(|&c| validate_address(c, s, None).is_ok())
 }
 
+/// `OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG`.
 fn p2pkh_script(hash: &[u8; 20]) -> String {
-    format!("76a914{}88ac", hex::encode(hash))
+    script_hex(&[0x76, 0xa9, 0x14], hash, &[0x88, 0xac])
 }
 
+/// `OP_HASH160 <20> OP_EQUAL`.
 fn p2sh_script(hash: &[u8; 20]) -> String {
-    format!("a914{}87", hex::encode(hash))
+    script_hex(&[0xa9, 0x14], hash, &[0x87])
+}
+
+/// Hex of `prefix || body || suffix` in one allocation (this is on the hot path).
+pub(crate) fn script_hex(prefix: &[u8], body: &[u8], suffix: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * (prefix.len() + body.len() + suffix.len()));
+    for &b in prefix.iter().chain(body).chain(suffix) {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 fn chain_or_unsupported(
