@@ -3,7 +3,7 @@
 //! [`validate_address`] dispatches on the shape of the input to one family:
 //! [`base58`] (P2PKH/P2SH), [`segwit`] (bech32/bech32m), [`cashaddr`] (BCH)
 //! and [`eip55`] (ETH). The version bytes, human-readable parts and prefixes
-//! of each currency and network live in one table, [`CHAINS`], so that a
+//! of each currency and network live in one table, `CHAINS`, so that a
 //! mismatch can be named precisely: wrong network, or another currency.
 //!
 //! Decisions:
