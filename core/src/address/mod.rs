@@ -68,7 +68,8 @@ pub struct ValidAddress {
 struct Chain {
     currency: Crypto,
     network: Network,
-    p2pkh: u8,
+    /// The first one is used for encoding; DOGE testnet also accepts `m` (0x6f).
+    p2pkh: &'static [u8],
     /// The first one is used for encoding; LTC also accepts the legacy `3`/`2` P2SH.
     p2sh: &'static [u8],
     hrp: Option<&'static str>,
@@ -77,14 +78,14 @@ struct Chain {
 
 impl Chain {
     fn has_version(&self, version: u8) -> bool {
-        self.p2pkh == version || self.p2sh.contains(&version)
+        self.p2pkh.contains(&version) || self.p2sh.contains(&version)
     }
 }
 
 const fn chain(
     currency: Crypto,
     network: Network,
-    p2pkh: u8,
+    p2pkh: &'static [u8],
     p2sh: &'static [u8],
     hrp: Option<&'static str>,
     cash_prefix: Option<&'static str>,
@@ -105,19 +106,19 @@ use Network::{Mainnet, Regtest, Signet, Testnet};
 /// Order matters: with no network asked the first match wins (testnet before signet).
 /// Sources: Bitcoin Core, Litecoin Core, Dogecoin Core and BCHN `chainparams.cpp`.
 const CHAINS: [Chain; 13] = [
-    chain(Btc, Mainnet, 0x00, &[0x05], Some("bc"), None),
-    chain(Btc, Testnet, 0x6f, &[0xc4], Some("tb"), None),
-    chain(Btc, Signet, 0x6f, &[0xc4], Some("tb"), None),
-    chain(Btc, Regtest, 0x6f, &[0xc4], Some("bcrt"), None),
-    chain(Ltc, Mainnet, 0x30, &[0x32, 0x05], Some("ltc"), None),
-    chain(Ltc, Testnet, 0x6f, &[0x3a, 0xc4], Some("tltc"), None),
-    chain(Ltc, Regtest, 0x6f, &[0x3a, 0xc4], Some("rltc"), None),
-    chain(Doge, Mainnet, 0x1e, &[0x16], None, None),
-    chain(Doge, Testnet, 0x71, &[0xc4], None, None),
-    chain(Doge, Regtest, 0x6f, &[0xc4], None, None),
-    chain(Bch, Mainnet, 0x00, &[0x05], None, Some("bitcoincash")),
-    chain(Bch, Testnet, 0x6f, &[0xc4], None, Some("bchtest")),
-    chain(Bch, Regtest, 0x6f, &[0xc4], None, Some("bchreg")),
+    chain(Btc, Mainnet, &[0x00], &[0x05], Some("bc"), None),
+    chain(Btc, Testnet, &[0x6f], &[0xc4], Some("tb"), None),
+    chain(Btc, Signet, &[0x6f], &[0xc4], Some("tb"), None),
+    chain(Btc, Regtest, &[0x6f], &[0xc4], Some("bcrt"), None),
+    chain(Ltc, Mainnet, &[0x30], &[0x32, 0x05], Some("ltc"), None),
+    chain(Ltc, Testnet, &[0x6f], &[0x3a, 0xc4], Some("tltc"), None),
+    chain(Ltc, Regtest, &[0x6f], &[0x3a, 0xc4], Some("rltc"), None),
+    chain(Doge, Mainnet, &[0x1e], &[0x16], None, None),
+    chain(Doge, Testnet, &[0x71, 0x6f], &[0xc4], None, None),
+    chain(Doge, Regtest, &[0x6f], &[0xc4], None, None),
+    chain(Bch, Mainnet, &[0x00], &[0x05], None, Some("bitcoincash")),
+    chain(Bch, Testnet, &[0x6f], &[0xc4], None, Some("bchtest")),
+    chain(Bch, Regtest, &[0x6f], &[0xc4], None, Some("bchreg")),
 ];
 
 fn chain_for(currency: Crypto, network: Network) -> Option<&'static Chain> {
@@ -341,7 +342,7 @@ fn validate_base58(
         }
     };
     let hash = decoded.verify()?;
-    let (kind, script) = if version == chain.p2pkh {
+    let (kind, script) = if chain.p2pkh.contains(&version) {
         (AddressKind::P2pkh, p2pkh_script(&hash))
     } else {
         (AddressKind::P2sh, p2sh_script(&hash))
@@ -505,7 +506,7 @@ pub fn encode_p2pkh(
     let chain = chain_or_unsupported(currency, network)?;
     Ok(match chain.cash_prefix {
         Some(prefix) => cashaddr::encode(prefix, cashaddr::CashKind::PubKeyHash, hash),
-        None => base58::encode(chain.p2pkh, hash),
+        None => base58::encode(chain.p2pkh[0], hash),
     })
 }
 

@@ -483,3 +483,11 @@ fn trims_surrounding_whitespace() {
     let v = validate_address(Btc, " bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4\n", None).unwrap();
     assert_eq!(v.normalized, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
 }
+
+#[test]
+fn dogecoin_testnet_accepts_n_and_m() {
+    let m = encode_p2pkh(Btc, Testnet, &HASH).unwrap();
+    assert!(m.starts_with('m') || m.starts_with('n'));
+    let v = validate_address(Doge, &m, Some(Testnet)).unwrap();
+    assert_eq!((v.network, v.kind), (Testnet, AddressKind::P2pkh));
+}
