@@ -44,17 +44,22 @@ pub(crate) fn parse(s: &str) -> Result<([u8; 20], String), AddressError> {
 /// EIP-55: a hex letter is upper case when the matching nibble of
 /// keccak256(lower-case hex) is 8 or more.
 pub(crate) fn checksum_encode(bytes: &[u8; 20]) -> String {
-    let lower = hex::encode(bytes);
-    let hash = Keccak256::digest(lower.as_bytes());
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut lower = [0u8; HEX_LEN];
+    for (i, b) in bytes.iter().enumerate() {
+        lower[2 * i] = DIGITS[usize::from(b >> 4)];
+        lower[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    let hash = Keccak256::digest(lower);
     let mut out = String::with_capacity(2 + HEX_LEN);
     out.push_str("0x");
-    for (i, c) in lower.chars().enumerate() {
+    for (i, &c) in lower.iter().enumerate() {
         let nibble = (hash[i / 2] >> if i & 1 == 0 { 4 } else { 0 }) & 0x0f;
-        out.push(if nibble >= 8 {
+        out.push(char::from(if nibble >= 8 {
             c.to_ascii_uppercase()
         } else {
             c
-        });
+        }));
     }
     out
 }

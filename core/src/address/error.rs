@@ -25,9 +25,11 @@ impl Bech32Variant {
 
 /// An address refused by [`validate_address`](super::validate_address).
 ///
-/// Lengths in [`AddressError::BadLength`] count decoded payload bytes for
-/// base58 and cashaddr (version byte included for base58) and hex digits
-/// after `0x` for Ethereum; lengths in `TooLong`/`TooShort` count characters.
+/// Lengths in [`AddressError::BadLength`] count decoded bytes: for base58 the
+/// whole payload (version, hash and checksum: 25), for cashaddr the version
+/// byte and hash; for Ethereum they count hex digits after `0x`. Lengths in
+/// `TooLong`/`TooShort` and positions in `BadCharacter` count characters of
+/// the input after surrounding whitespace is trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AddressError {

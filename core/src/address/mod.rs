@@ -3,7 +3,7 @@
 //! [`validate_address`] dispatches on the shape of the input to one family:
 //! [`base58`] (P2PKH/P2SH), [`segwit`] (bech32/bech32m), [`cashaddr`] (BCH)
 //! and [`eip55`] (ETH). The version bytes, human-readable parts and prefixes
-//! of each currency and network live in one table, [`CHAINS`], so that a
+//! of each currency and network live in one table, `CHAINS`, so that a
 //! mismatch can be named precisely: wrong network, or another currency.
 //!
 //! Decisions:
@@ -68,7 +68,8 @@ pub struct ValidAddress {
 struct Chain {
     currency: Crypto,
     network: Network,
-    p2pkh: u8,
+    /// The first one is used for encoding; DOGE testnet also accepts `m` (0x6f).
+    p2pkh: &'static [u8],
     /// The first one is used for encoding; LTC also accepts the legacy `3`/`2` P2SH.
     p2sh: &'static [u8],
     hrp: Option<&'static str>,
@@ -77,14 +78,14 @@ struct Chain {
 
 impl Chain {
     fn has_version(&self, version: u8) -> bool {
-        self.p2pkh == version || self.p2sh.contains(&version)
+        self.p2pkh.contains(&version) || self.p2sh.contains(&version)
     }
 }
 
 const fn chain(
     currency: Crypto,
     network: Network,
-    p2pkh: u8,
+    p2pkh: &'static [u8],
     p2sh: &'static [u8],
     hrp: Option<&'static str>,
     cash_prefix: Option<&'static str>,
@@ -105,19 +106,19 @@ use Network::{Mainnet, Regtest, Signet, Testnet};
 /// Order matters: with no network asked the first match wins (testnet before signet).
 /// Sources: Bitcoin Core, Litecoin Core, Dogecoin Core and BCHN `chainparams.cpp`.
 const CHAINS: [Chain; 13] = [
-    chain(Btc, Mainnet, 0x00, &[0x05], Some("bc"), None),
-    chain(Btc, Testnet, 0x6f, &[0xc4], Some("tb"), None),
-    chain(Btc, Signet, 0x6f, &[0xc4], Some("tb"), None),
-    chain(Btc, Regtest, 0x6f, &[0xc4], Some("bcrt"), None),
-    chain(Ltc, Mainnet, 0x30, &[0x32, 0x05], Some("ltc"), None),
-    chain(Ltc, Testnet, 0x6f, &[0x3a, 0xc4], Some("tltc"), None),
-    chain(Ltc, Regtest, 0x6f, &[0x3a, 0xc4], Some("rltc"), None),
-    chain(Doge, Mainnet, 0x1e, &[0x16], None, None),
-    chain(Doge, Testnet, 0x71, &[0xc4], None, None),
-    chain(Doge, Regtest, 0x6f, &[0xc4], None, None),
-    chain(Bch, Mainnet, 0x00, &[0x05], None, Some("bitcoincash")),
-    chain(Bch, Testnet, 0x6f, &[0xc4], None, Some("bchtest")),
-    chain(Bch, Regtest, 0x6f, &[0xc4], None, Some("bchreg")),
+    chain(Btc, Mainnet, &[0x00], &[0x05], Some("bc"), None),
+    chain(Btc, Testnet, &[0x6f], &[0xc4], Some("tb"), None),
+    chain(Btc, Signet, &[0x6f], &[0xc4], Some("tb"), None),
+    chain(Btc, Regtest, &[0x6f], &[0xc4], Some("bcrt"), None),
+    chain(Ltc, Mainnet, &[0x30], &[0x32, 0x05], Some("ltc"), None),
+    chain(Ltc, Testnet, &[0x6f], &[0x3a, 0xc4], Some("tltc"), None),
+    chain(Ltc, Regtest, &[0x6f], &[0x3a, 0xc4], Some("rltc"), None),
+    chain(Doge, Mainnet, &[0x1e], &[0x16], None, None),
+    chain(Doge, Testnet, &[0x71, 0x6f], &[0xc4], None, None),
+    chain(Doge, Regtest, &[0x6f], &[0xc4], None, None),
+    chain(Bch, Mainnet, &[0x00], &[0x05], None, Some("bitcoincash")),
+    chain(Bch, Testnet, &[0x6f], &[0xc4], None, Some("bchtest")),
+    chain(Bch, Regtest, &[0x6f], &[0xc4], None, Some("bchreg")),
 ];
 
 fn chain_for(currency: Crypto, network: Network) -> Option<&'static Chain> {
@@ -341,7 +342,7 @@ fn validate_base58(
         }
     };
     let hash = decoded.verify()?;
-    let (kind, script) = if version == chain.p2pkh {
+    let (kind, script) = if chain.p2pkh.contains(&version) {
         (AddressKind::P2pkh, p2pkh_script(&hash))
     } else {
         (AddressKind::P2sh, p2sh_script(&hash))
@@ -398,9 +399,11 @@ fn validate_cash(
     };
     let prefix = chain.cash_prefix.unwrap_or_default();
     let script = match (decoded.kind, decoded.hash().len()) {
-        (cashaddr::CashKind::PubKeyHash, _) => format!("76a914{}88ac", hex::encode(decoded.hash())),
-        (cashaddr::CashKind::ScriptHash, 20) => format!("a914{}87", hex::encode(decoded.hash())),
-        (cashaddr::CashKind::ScriptHash, _) => format!("aa20{}87", hex::encode(decoded.hash())),
+        (cashaddr::CashKind::PubKeyHash, _) => {
+            script_hex(&[0x76, 0xa9, 0x14], decoded.hash(), &[0x88, 0xac])
+        }
+        (cashaddr::CashKind::ScriptHash, 20) => script_hex(&[0xa9, 0x14], decoded.hash(), &[0x87]),
+        (cashaddr::CashKind::ScriptHash, _) => script_hex(&[0xaa, 0x20], decoded.hash(), &[0x87]),
     };
     let kind = match decoded.kind {
         cashaddr::CashKind::PubKeyHash => AddressKind::P2pkh,
@@ -464,12 +467,25 @@ fn other_currency(s: &str, asked: Crypto) -> Option<Crypto> {
         .find(|&c| validate_address(c, s, None).is_ok())
 }
 
+/// `OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG`.
 fn p2pkh_script(hash: &[u8; 20]) -> String {
-    format!("76a914{}88ac", hex::encode(hash))
+    script_hex(&[0x76, 0xa9, 0x14], hash, &[0x88, 0xac])
 }
 
+/// `OP_HASH160 <20> OP_EQUAL`.
 fn p2sh_script(hash: &[u8; 20]) -> String {
-    format!("a914{}87", hex::encode(hash))
+    script_hex(&[0xa9, 0x14], hash, &[0x87])
+}
+
+/// Hex of `prefix || body || suffix` in one allocation (this is on the hot path).
+pub(crate) fn script_hex(prefix: &[u8], body: &[u8], suffix: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * (prefix.len() + body.len() + suffix.len()));
+    for &b in prefix.iter().chain(body).chain(suffix) {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 fn chain_or_unsupported(
@@ -490,7 +506,7 @@ pub fn encode_p2pkh(
     let chain = chain_or_unsupported(currency, network)?;
     Ok(match chain.cash_prefix {
         Some(prefix) => cashaddr::encode(prefix, cashaddr::CashKind::PubKeyHash, hash),
-        None => base58::encode(chain.p2pkh, hash),
+        None => base58::encode(chain.p2pkh[0], hash),
     })
 }
 

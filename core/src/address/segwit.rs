@@ -49,11 +49,7 @@ impl WitnessProgram {
         } else {
             0x50 + self.version
         };
-        let mut script = Vec::with_capacity(2 + self.len);
-        script.push(op);
-        script.push(self.len as u8);
-        script.extend_from_slice(self.program());
-        hex::encode(script)
+        super::script_hex(&[op, self.len as u8], self.program(), &[])
     }
 }
 

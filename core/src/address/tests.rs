@@ -451,3 +451,43 @@ fn every_error_code_is_distinct_snake_case() {
     codes.dedup();
     assert_eq!(codes.len(), errors.len());
 }
+
+#[test]
+fn rejects_truncated_cashaddr_as_too_short() {
+    assert_eq!(
+        validate_address(Bch, "bitcoincash:qpm2", None),
+        Err(AddressError::TooShort { min: 54, found: 16 })
+    );
+}
+
+#[test]
+fn rejects_bech32_longer_than_90_characters() {
+    let s = format!("bc1p{}", "q".repeat(90));
+    assert_eq!(
+        validate_address(Btc, &s, None),
+        Err(AddressError::TooLong { max: 90, found: 94 })
+    );
+}
+
+#[test]
+fn bitcoin_cash_p2sh32_has_hash256_script() {
+    let hash = [0xab_u8; 32];
+    let s = cashaddr::encode("bitcoincash", cashaddr::CashKind::ScriptHash, &hash);
+    let v = validate_address(Bch, &s, None).unwrap();
+    assert_eq!(v.kind, AddressKind::P2sh);
+    assert_eq!(v.script_pubkey, Some(format!("aa20{}87", "ab".repeat(32))));
+}
+
+#[test]
+fn trims_surrounding_whitespace() {
+    let v = validate_address(Btc, " bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4\n", None).unwrap();
+    assert_eq!(v.normalized, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
+}
+
+#[test]
+fn dogecoin_testnet_accepts_n_and_m() {
+    let m = encode_p2pkh(Btc, Testnet, &HASH).unwrap();
+    assert!(m.starts_with('m') || m.starts_with('n'));
+    let v = validate_address(Doge, &m, Some(Testnet)).unwrap();
+    assert_eq!((v.network, v.kind), (Testnet, AddressKind::P2pkh));
+}
