@@ -47,14 +47,16 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         .map_err(|e| ApiError::malformed(format!("invalid order: {e}")))?;
     let config = stored_config(&client)?;
     let order = validate_place_order(&request, &config)?;
+    // validate_place_order checked the address; this gives its normalized form
+    // (lower-case bech32...), under which the sandbox ledger and balances find it.
     let destination = validate_address(
         order.crypto,
         &order.destination_address,
         Some(order.network),
     )
-    .map_err(|e| OrderError::InvalidAddress {
+    .map_err(|error| OrderError::InvalidAddress {
         address: order.destination_address.clone(),
-        reason: e.to_string(),
+        error,
     })?
     .normalized;
     let now = ids::now();
