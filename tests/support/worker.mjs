@@ -1,7 +1,7 @@
 // Starts the real worker under `wrangler dev` (workerd, local D1/KV/Queues) on loopback,
 // with a fresh persistence directory whose D1 has the migrations applied first.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,8 +72,12 @@ export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
     '--persist-to', persistDir, '--show-interactive-dev-session=false', '--log-level', process.env.CX_WRANGLER_LOG_LEVEL ?? 'info',
   ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  // A private dev registry: otherwise every wrangler dev on the machine (other test
+  // files, other people's runs) shares ~/.config/.wrangler/registry, and a change there
+  // can reload this runtime mid-request ("Your worker restarted mid-request").
+  const env = { ...QUIET_ENV, WRANGLER_REGISTRY_PATH: join(persistDir, 'registry') };
   const child = spawn(WRANGLER, args, {
-    cwd: ROOT, env: QUIET_ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
@@ -88,6 +92,10 @@ export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
       await new Promise((r) => { if (exited) r(); else child.once('exit', r); setTimeout(r, 5000); });
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
+    // tests/artifacts/ is gitignored: keep the wrangler output of every run for debugging.
+    const artifacts = join(ROOT, 'tests', 'artifacts');
+    mkdirSync(artifacts, { recursive: true });
+    writeFileSync(join(artifacts, `wrangler-${port}.log`), output);
     rmSync(persistDir, { recursive: true, force: true });
   };
 
