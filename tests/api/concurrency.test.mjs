@@ -55,3 +55,13 @@ test('parallel orders can never together pass the daily limit', async () => {
   const total = stored.reduce((sum, o) => sum + Math.round(Number(o.fiat_amount) * 100), 0);
   assert.equal(total, 200_000);
 });
+
+test('parallel address requests get distinct consecutive derivation indexes', async () => {
+  const fresh = await onboard(worker.url);
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+    call(worker.url, 'POST', `/v1/customers/cust-${i}/addresses`, { token: fresh.api_key, body: { currency: 'BTC' } })));
+  for (const r of results) assert.equal(r.status, 201, r.text);
+  const indexes = results.map((r) => r.body.derivation_index).sort((a, b) => a - b);
+  assert.deepEqual(indexes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(new Set(results.map((r) => r.body.address)).size, 10);
+});
