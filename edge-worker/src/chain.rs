@@ -4,12 +4,18 @@
 //! (satoshi); confirmed = chain_stats funded - spent, unconfirmed = the same over
 //! mempool_stats. One base URL per currency from the `ESPLORA_URL_<TICKER>` variable.
 
+use std::time::Duration;
+
 use cryptoexchange_core::Crypto;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use worker::{Env, Fetch, Url};
 
+use crate::outbound;
 use crate::problem::ApiError;
+
+/// Esplora answers an address lookup in well under a second when healthy.
+const ESPLORA_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What a chain says about one address, in whole coins.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +80,9 @@ impl ChainSource for Esplora {
         // The address was validated by the caller, so it is safe in a path segment.
         let url =
             Url::parse(&format!("{}/address/{address}", self.base_url)).map_err(unavailable)?;
-        let mut response = Fetch::Url(url).send().await.map_err(unavailable)?;
+        let mut response = outbound::send(Fetch::Url(url), ESPLORA_TIMEOUT)
+            .await
+            .map_err(unavailable)?;
         if response.status_code() != 200 {
             return Err(unavailable(format!(
                 "Esplora answered HTTP {}",

@@ -18,6 +18,7 @@ mod auth;
 mod body;
 mod chain;
 mod ids;
+mod outbound;
 mod problem;
 mod routes;
 mod settlement;

@@ -11,6 +11,9 @@ use worker::{Fetch, Headers, Method, Request, RequestInit, Url};
 
 pub const SIGNATURE_HEADER: &str = "CryptoExchange-Signature";
 
+/// A receiver that takes longer is treated as failed; the event is retried later.
+const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Attempts before an event is given up (its row keeps `last_error`).
 pub const MAX_ATTEMPTS: u32 = 8;
 
@@ -77,10 +80,7 @@ pub async fn deliver(url: &str, secret: &str, timestamp: i64, body: &str) -> Res
         .with_headers(headers.clone())
         .with_body(Some(body.into()));
     let request = Request::new_with_init(url.as_str(), &init).map_err(|e| e.to_string())?;
-    let response = Fetch::Request(request)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+    let response = crate::outbound::send(Fetch::Request(request), DELIVERY_TIMEOUT).await?;
     match response.status_code() {
         200..=299 => Ok(()),
         status => Err(format!("webhook answered HTTP {status}")),

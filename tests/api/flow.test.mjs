@@ -173,6 +173,15 @@ describe('addresses', () => {
   });
 });
 
+test('a stuck Esplora is cut off after its deadline: 502 chain_unavailable', async () => {
+  const address = BIP84.addresses[2].address;
+  esplora.hanging.add(address);
+  const started = Date.now();
+  const r = await call(worker.url, 'GET', `/v1/addresses/BTC/${address}/balance`, { token: client.api_key });
+  assertProblem(assert, r, 502, 'chain_unavailable');
+  assert.ok(Date.now() - started < 9_000, `took ${Date.now() - started} ms`);
+});
+
 describe('an order from placement to completion', () => {
   let order;
 

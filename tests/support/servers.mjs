@@ -15,12 +15,15 @@ function listen(server) {
 /**
  * Fake Esplora: GET /address/{addr} answers tests/fixtures/esplora/{addr}.json when
  * recorded, else the recorded answer for an address never used (zero sums), as Esplora does.
+ * Addresses added to `hanging` never get an answer (a stuck upstream).
  */
 export async function startFakeEsplora() {
   const requests = [];
+  const hanging = new Set();
   const server = createServer((req, res) => {
     requests.push(req.url);
     const m = /^\/address\/([A-Za-z0-9]+)$/.exec(req.url);
+    if (m && hanging.has(m[1])) return;
     if (req.method !== 'GET' || !m) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
       return;
@@ -32,7 +35,8 @@ export async function startFakeEsplora() {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}`, requests, stop: () => new Promise((r) => server.close(r)) };
+  const stop = () => new Promise((r) => { server.closeAllConnections(); server.close(r); });
+  return { url: `http://127.0.0.1:${port}`, requests, hanging, stop };
 }
 
 /**
