@@ -46,15 +46,21 @@ pub fn validate_address(
         });
     // Built field by field: this is the hot path of bulk validation.
     let answer = js_sys::Object::new();
+    // Keys and enum values are interned: decoding a short string costs more than validating.
     let set = |key: &str, value: JsValue| {
-        let _ = js_sys::Reflect::set(&answer, &JsValue::from_str(key), &value);
+        let _ = js_sys::Reflect::set(
+            &answer,
+            &JsValue::from_str(wasm_bindgen::intern(key)),
+            &value,
+        );
     };
+    let constant = |text: &'static str| JsValue::from_str(wasm_bindgen::intern(text));
     match &checked {
         Ok(address) => {
             set("valid", JsValue::TRUE);
-            set("currency", address.currency.ticker().into());
-            set("network", address.network.as_str().into());
-            set("kind", address.kind.as_str().into());
+            set("currency", constant(address.currency.ticker()));
+            set("network", constant(address.network.as_str()));
+            set("kind", constant(address.kind.as_str()));
             set("normalized", address.normalized.as_str().into());
             set(
                 "script_pubkey",
@@ -70,7 +76,7 @@ pub fn validate_address(
         }
         Err(error) => {
             set("valid", JsValue::FALSE);
-            set("code", error.code.as_str().into());
+            set("code", JsValue::from_str(wasm_bindgen::intern(&error.code)));
             set("message", error.message.as_str().into());
         }
     }
