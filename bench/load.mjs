@@ -10,7 +10,7 @@ import { onboard, orderBody, placeOrder, sampleConfig, setRates, call } from '..
 const DURATION = Number(process.env.LOAD_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 10);
 
-const worker = await startWorker({ vars: { CX_WEBHOOKS: 'off' } });
+const worker = await startWorker();
 try {
   // Limits far above what the run books, so every placement is a real insert.
   const roomy = { min_order: '10.00', max_order: '1000.00', daily_limit: '100000000.00', monthly_limit: '100000000.00', service_fee_fixed: '0.50' };
