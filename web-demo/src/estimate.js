@@ -1,0 +1,96 @@
+// The order form's pricing: the estimate computed in the browser by the core with the
+// fetched rates and config, recomputed on every keystroke, and the quote locked at the API.
+import { callCore } from "./core.js";
+import { differences, renderMessage, renderQuote } from "./quote-view.js";
+
+const $ = (id) => document.getElementById(id);
+
+function fillSelect(select, values, keep) {
+  const previous = keep ? select.value : "";
+  select.replaceChildren(...values.map((v) => new Option(v, v)));
+  if (values.includes(previous)) select.value = previous;
+}
+
+/** Offers the currencies and networks the client's config enables. */
+export function fillCurrencies(config) {
+  fillSelect($("crypto"), Object.keys(config.crypto || {}), true);
+  fillSelect($("fiat"), Object.keys(config.fiat || {}), true);
+  fillNetworks(config);
+}
+
+export function fillNetworks(config) {
+  const networks = config.crypto?.[$("crypto").value]?.networks || [];
+  fillSelect($("network"), networks, true);
+  for (const el of document.querySelectorAll(".crypto-code")) el.textContent = $("crypto").value || "crypto";
+  for (const el of document.querySelectorAll(".fiat-code")) el.textContent = $("fiat").value || "fiat";
+  for (const el of document.querySelectorAll(".network-name")) el.textContent = $("network").value || "network";
+}
+
+/** The body of POST /v1/quotes for what the form says, or null without an amount. */
+export function quoteRequestFromForm() {
+  const amount = $("amount").value.trim();
+  if (!amount) return null;
+  const side = document.querySelector('input[name="side"]:checked')?.value || "fiat";
+  return {
+    crypto: $("crypto").value,
+    fiat: $("fiat").value,
+    network: $("network").value,
+    [side === "fiat" ? "fiat_amount" : "crypto_amount"]: amount,
+  };
+}
+
+/**
+ * Recomputes the estimate from the form. Returns `{ request, estimate }` when it priced,
+ * null otherwise (the reason is shown in the estimate panel).
+ */
+export function updateEstimate(state) {
+  const panel = $("estimate");
+  const request = quoteRequestFromForm();
+  state.estimate = null;
+  if (!request) {
+    renderMessage(panel, "Type an amount to see the price, every fee and the total.");
+    return null;
+  }
+  if (!state.config || !state.rates) {
+    renderMessage(panel, "Connect first: the estimate needs the client's config and the rates.");
+    return null;
+  }
+  const result = callCore("estimate", request, state.rates, state.config);
+  if (!result.ok) {
+    renderMessage(panel, result.message, { kind: "error", code: result.code });
+    return null;
+  }
+  state.estimate = { request, value: result.value };
+  renderQuote(panel, result.value);
+  return state.estimate;
+}
+
+/** Asks the API for a quote for the same request and shows it next to the estimate. */
+export async function lockQuote(state) {
+  const panel = $("quote");
+  const match = $("quote-match");
+  const current = state.estimate;
+  if (!current) return;
+  state.quote = null;
+  renderMessage(panel, "Asking the API…");
+  match.textContent = "";
+  try {
+    const quote = await state.api.createQuote(current.request);
+    state.quote = { request: current.request, value: quote };
+    const diff = differences(current.value, quote);
+    renderQuote(panel, quote, { highlight: new Set(diff) });
+    const meta = document.createElement("p");
+    meta.className = "meta";
+    meta.dataset.testid = "quote-meta";
+    const id = quote.id ?? quote.quote_id;
+    meta.textContent = `Quote ${id} — valid until ${new Date(quote.expires_at).toLocaleTimeString()}`;
+    panel.append(meta);
+    match.dataset.match = diff.length === 0 ? "yes" : "no";
+    match.textContent =
+      diff.length === 0
+        ? "The API's quote is exactly the in-browser estimate."
+        : `The API's quote differs from the estimate in: ${diff.join(", ")} (rates may have moved).`;
+  } catch (error) {
+    renderMessage(panel, error.message, { kind: "error", code: error.code });
+  }
+}

@@ -1,0 +1,179 @@
+// Placing an order at the locked quote, following its status until it ends, and the
+// customer's order list and the destination's balance.
+import { flatten } from "./quote-view.js";
+
+const $ = (id) => document.getElementById(id);
+
+export const TERMINAL = new Set(["completed", "failed", "expired"]);
+const POLL_MS = 1000;
+
+let polling = 0; // generation counter: a newer order stops the older one's polling
+
+function showError(error) {
+  const out = $("order-error");
+  out.className = "status error";
+  out.textContent = error ? `${error.message} (${error.code})` : "";
+}
+
+function orderId(order) {
+  return order.id ?? order.order_id;
+}
+
+function history(order) {
+  return order.status_history || order.history || order.events || null;
+}
+
+function renderTimeline(order, seen) {
+  const list = $("timeline");
+  const steps = history(order) ?? seen;
+  list.replaceChildren(
+    ...steps.map((step) => {
+      const li = document.createElement("li");
+      li.dataset.status = step.status;
+      if (TERMINAL.has(step.status)) li.classList.add(step.status === "completed" ? "done" : "failed");
+      const name = document.createElement("strong");
+      name.textContent = step.status;
+      li.append(name);
+      const at = step.at || step.updated_at;
+      if (at) li.append(` at ${new Date(at).toLocaleTimeString()}`);
+      const extra = step.tx_id ? ` — tx ${step.tx_id}` : step.failure_reason ? ` — ${step.failure_reason}` : "";
+      if (extra) li.append(extra);
+      return li;
+    }),
+  );
+}
+
+function renderOrder(order, seen) {
+  $("order-view").hidden = false;
+  $("order-id").textContent = orderId(order);
+  const status = $("order-status");
+  status.textContent = order.status;
+  status.dataset.status = order.status;
+  if (seen.at(-1)?.status !== order.status) seen.push({ status: order.status, at: new Date().toISOString() });
+  renderTimeline(order, seen);
+}
+
+/**
+ * Places an order for the quote locked for the current form (locking one first when there
+ * is none or the form changed), then polls it every second until it ends.
+ */
+export async function placeOrder(state, { ensureQuote, onSettled }) {
+  showError(null);
+  if (!state.address) {
+    showError({ message: "Enter or generate a valid destination address first", code: "no_destination" });
+    $("address").focus();
+    return;
+  }
+  const quote = await ensureQuote();
+  if (!quote) {
+    showError({ message: "Could not get a quote for this amount; see the quote panel", code: "no_quote" });
+    return;
+  }
+  const body = {
+    quote_id: quote.id ?? quote.quote_id,
+    destination_address: state.address.address,
+  };
+  let order;
+  try {
+    order = await state.api.placeOrder(state.customerId(), body, crypto.randomUUID());
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  const generation = ++polling;
+  const seen = [];
+  renderOrder(order, seen);
+  onSettled?.();
+  while (!TERMINAL.has(order.status) && generation === polling) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    try {
+      order = await state.api.order(orderId(order));
+      renderOrder(order, seen);
+    } catch (error) {
+      showError(error); // keep polling: a transient error should not hide the outcome
+    }
+  }
+  if (generation === polling) onSettled?.();
+}
+
+function cell(text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  return td;
+}
+
+function amountOf(order) {
+  const q = order.quote || order;
+  const crypto = q.crypto_amount ? `${q.crypto_amount} ${q.crypto || order.crypto || ""}` : "";
+  const fiat = q.fiat_amount ? `${q.fiat_amount} ${q.fiat || order.fiat || ""}` : "";
+  return [crypto, fiat].filter(Boolean).join(" for ") || "—";
+}
+
+/** Shows the customer's orders, newest first, or "No orders yet". */
+export async function refreshOrders(state) {
+  const body = $("orders-body");
+  try {
+    const result = await state.api.listOrders(state.customerId());
+    const orders = Array.isArray(result) ? result : result.orders || result.data || [];
+    if (orders.length === 0) {
+      const td = cell("No orders yet.");
+      td.colSpan = 3;
+      td.className = "empty";
+      body.replaceChildren(document.createElement("tr"));
+      body.firstChild.append(td);
+      return;
+    }
+    body.replaceChildren(
+      ...orders.map((order) => {
+        const tr = document.createElement("tr");
+        tr.dataset.orderId = orderId(order);
+        tr.dataset.status = order.status;
+        const created = order.created_at ? new Date(order.created_at).toLocaleString() : "—";
+        tr.append(cell(created), cell(amountOf(order)), cell(order.status));
+        return tr;
+      }),
+    );
+  } catch (error) {
+    const td = cell(`${error.message} (${error.code})`);
+    td.colSpan = 3;
+    td.className = "error";
+    body.replaceChildren(document.createElement("tr"));
+    body.firstChild.append(td);
+  }
+}
+
+/** Shows the balance of the (valid) destination address. */
+export async function refreshBalance(state) {
+  const out = $("balance");
+  const p = document.createElement("p");
+  if (!state.address) {
+    p.className = "empty";
+    p.textContent = "Enter a valid destination address to see its balance.";
+    out.replaceChildren(p);
+    return;
+  }
+  try {
+    const balance = await state.api.balance(state.address.currency, state.address.address);
+    const dl = document.createElement("dl");
+    dl.className = "breakdown";
+    for (const [path, value] of flatten(balance)) {
+      if (path === "address" || path === "currency" || path === "crypto") continue;
+      const row = document.createElement("div");
+      row.dataset.field = path;
+      const dt = document.createElement("dt");
+      dt.textContent = path.replace(/[_.]/g, " ");
+      const dd = document.createElement("dd");
+      dd.textContent = String(value);
+      row.append(dt, dd);
+      dl.append(row);
+    }
+    const head = document.createElement("p");
+    head.className = "meta";
+    head.textContent = `${state.address.currency} ${state.address.address}`;
+    out.replaceChildren(head, dl);
+  } catch (error) {
+    p.className = "error";
+    p.textContent = `${error.message} (${error.code})`;
+    out.replaceChildren(p);
+  }
+}

@@ -1,0 +1,76 @@
+// Where the coins go: a wallet generated on this device (mnemonic + first receive
+// address, never sent anywhere), or an address the API derives for the customer.
+import { callCore } from "./core.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** BIP-84 (native SegWit) where the currency has it, BIP-44 otherwise. */
+export function schemeFor(currency) {
+  return currency === "BTC" || currency === "LTC" ? "bip84" : "bip44";
+}
+
+function setAddress(address) {
+  const input = $("address");
+  input.value = address;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+/** Generates a mnemonic, shows it with its warning and fills in its first receive address. */
+export function generateWallet() {
+  const status = $("api-address-status");
+  status.textContent = "";
+  const words = Number($("word-count").value) || 12;
+  const mnemonic = callCore("generateMnemonic", words);
+  if (!mnemonic.ok) {
+    status.className = "status error";
+    status.textContent = `Could not generate a wallet: ${mnemonic.message} (${mnemonic.code})`;
+    return;
+  }
+  const currency = $("crypto").value;
+  const network = $("network").value || "mainnet";
+  const derived = callCore("deriveAddresses", {
+    mnemonic: mnemonic.value,
+    currency,
+    network,
+    scheme: schemeFor(currency),
+    account: 0,
+    change: 0,
+    start: 0,
+    count: 1,
+  });
+  const list = $("mnemonic");
+  list.replaceChildren(
+    ...mnemonic.value.split(" ").map((word) => {
+      const li = document.createElement("li");
+      li.textContent = word;
+      return li;
+    }),
+  );
+  $("wallet").hidden = false;
+  if (!derived.ok) {
+    $("wallet-path").textContent = `Could not derive an address: ${derived.message} (${derived.code})`;
+    return;
+  }
+  const first = derived.value.addresses[0];
+  $("wallet-path").textContent = `First receive address ${first.path} (${schemeFor(currency).toUpperCase()}), filled in above.`;
+  setAddress(first.address);
+}
+
+/** Asks the API for the customer's next deposit address (needs an xpub in the client's config). */
+export async function createApiAddress(state) {
+  const status = $("api-address-status");
+  status.className = "status";
+  status.textContent = "Asking the API…";
+  try {
+    const created = await state.api.createAddress(state.customerId(), {
+      crypto: $("crypto").value,
+      network: $("network").value,
+    });
+    setAddress(created.address);
+    status.className = "status ok";
+    status.textContent = `The API derived ${created.address}${created.derivation_path ? ` at ${created.derivation_path}` : ""} for ${state.customerId()}.`;
+  } catch (error) {
+    status.className = "status error";
+    status.textContent = `${error.message} (${error.code})`;
+  }
+}
