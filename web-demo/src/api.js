@@ -24,7 +24,7 @@ async function problemFrom(response) {
     status: response.status,
     code: body?.code || `http_${response.status}`,
     title: body?.title || response.statusText,
-    detail: body?.detail || "",
+    detail: body?.detail || body?.message || "",
   });
 }
 

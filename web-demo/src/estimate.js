@@ -11,6 +11,17 @@ function fillSelect(select, values, keep) {
   if (values.includes(previous)) select.value = previous;
 }
 
+/** The JSON as the API or the core returned it, folded: developers want to see the shape. */
+function rawJson(value) {
+  const details = document.createElement("details");
+  const summary = document.createElement("summary");
+  summary.textContent = "JSON";
+  const pre = document.createElement("pre");
+  pre.textContent = JSON.stringify(value, null, 2);
+  details.append(summary, pre);
+  return details;
+}
+
 /** Offers the currencies and networks the client's config enables. */
 export function fillCurrencies(config) {
   fillSelect($("crypto"), Object.keys(config.crypto || {}), true);
@@ -33,9 +44,10 @@ export function quoteRequestFromForm() {
   const side = document.querySelector('input[name="side"]:checked')?.value || "fiat";
   return {
     crypto: $("crypto").value,
-    fiat: $("fiat").value,
     network: $("network").value,
-    [side === "fiat" ? "fiat_amount" : "crypto_amount"]: amount,
+    fiat: $("fiat").value,
+    amount,
+    amount_currency: side === "fiat" ? $("fiat").value : $("crypto").value,
   };
 }
 
@@ -62,6 +74,7 @@ export function updateEstimate(state) {
   }
   state.estimate = { request, value: result.value };
   renderQuote(panel, result.value);
+  panel.append(rawJson(result.value));
   return state.estimate;
 }
 
@@ -78,13 +91,13 @@ export async function lockQuote(state) {
     const quote = await state.api.createQuote(current.request);
     state.quote = { request: current.request, value: quote };
     const diff = differences(current.value, quote);
-    renderQuote(panel, quote, { highlight: new Set(diff) });
+    renderQuote(panel, quote, { highlight: diff });
+    panel.append(rawJson(quote));
     const meta = document.createElement("p");
     meta.className = "meta";
     meta.dataset.testid = "quote-meta";
-    const id = quote.id ?? quote.quote_id;
-    meta.textContent = `Quote ${id} — valid until ${new Date(quote.expires_at).toLocaleTimeString()}`;
-    panel.append(meta);
+    meta.textContent = `Quote ${quote.id}, valid until ${new Date(quote.expires_at).toLocaleTimeString()}`;
+    panel.prepend(meta);
     match.dataset.match = diff.length === 0 ? "yes" : "no";
     match.textContent =
       diff.length === 0

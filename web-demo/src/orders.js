@@ -15,17 +15,12 @@ function showError(error) {
   out.textContent = error ? `${error.message} (${error.code})` : "";
 }
 
-function orderId(order) {
-  return order.id ?? order.order_id;
-}
-
-function history(order) {
-  return order.status_history || order.history || order.events || null;
-}
+const orderId = (order) => order.id;
 
 function renderTimeline(order, seen) {
   const list = $("timeline");
-  const steps = history(order) ?? seen;
+  // The API's own history when it sends one, else the statuses this page saw.
+  const steps = order.status_history?.length ? order.status_history : seen;
   list.replaceChildren(
     ...steps.map((step) => {
       const li = document.createElement("li");
@@ -34,10 +29,9 @@ function renderTimeline(order, seen) {
       const name = document.createElement("strong");
       name.textContent = step.status;
       li.append(name);
-      const at = step.at || step.updated_at;
+      const at = step.at;
       if (at) li.append(` at ${new Date(at).toLocaleTimeString()}`);
-      const extra = step.tx_id ? ` — tx ${step.tx_id}` : step.failure_reason ? ` — ${step.failure_reason}` : "";
-      if (extra) li.append(extra);
+      if (step.failure_reason) li.append(`: ${step.failure_reason}`);
       return li;
     }),
   );
@@ -51,6 +45,7 @@ function renderOrder(order, seen) {
   status.dataset.status = order.status;
   if (seen.at(-1)?.status !== order.status) seen.push({ status: order.status, at: new Date().toISOString() });
   renderTimeline(order, seen);
+  $("order-tx").textContent = order.tx_id ? `Transaction ${order.tx_id}` : "";
 }
 
 /**
@@ -69,9 +64,16 @@ export async function placeOrder(state, { ensureQuote, onSettled }) {
     showError({ message: "Could not get a quote for this amount; see the quote panel", code: "no_quote" });
     return;
   }
+  // The order repeats the quoted request; with `quote_id` the API holds the locked price.
   const body = {
-    quote_id: quote.id ?? quote.quote_id,
+    customer_id: state.customerId(),
+    crypto: quote.crypto,
+    network: quote.network,
+    fiat: quote.fiat,
+    amount: quote.amount,
+    amount_currency: quote.amount_currency,
     destination_address: state.address.address,
+    quote_id: quote.id,
   };
   let order;
   try {
@@ -102,19 +104,14 @@ function cell(text) {
   return td;
 }
 
-function amountOf(order) {
-  const q = order.quote || order;
-  const crypto = q.crypto_amount ? `${q.crypto_amount} ${q.crypto || order.crypto || ""}` : "";
-  const fiat = q.fiat_amount ? `${q.fiat_amount} ${q.fiat || order.fiat || ""}` : "";
-  return [crypto, fiat].filter(Boolean).join(" for ") || "—";
-}
+const amountOf = (order) => `${order.crypto_amount} ${order.crypto} for ${order.fiat_amount} ${order.fiat}`;
 
 /** Shows the customer's orders, newest first, or "No orders yet". */
 export async function refreshOrders(state) {
   const body = $("orders-body");
   try {
     const result = await state.api.listOrders(state.customerId());
-    const orders = Array.isArray(result) ? result : result.orders || result.data || [];
+    const orders = result.orders || [];
     if (orders.length === 0) {
       const td = cell("No orders yet.");
       td.colSpan = 3;

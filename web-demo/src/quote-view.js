@@ -4,31 +4,6 @@
 // Fields that only the API's stored quote has; they are not part of the price.
 const NOT_PRICED = new Set(["id", "quote_id", "expires_at", "created_at", "object"]);
 
-// Labels in the customer's words; any other field is shown with its key humanized.
-const LABELS = {
-  fiat_amount: "You pay",
-  crypto_amount: "You receive",
-  price: "Price",
-  effective_price: "Price (incl. spread)",
-  mid_price: "Mid-market price",
-  spread_percent: "Spread",
-  fees: "Fees",
-  service_fee: "Service fee",
-  service_fee_percent: "Service fee (percent part)",
-  service_fee_fixed: "Service fee (fixed part)",
-  network_fee: "Network fee",
-  network_fee_fiat: "Network fee (in fiat)",
-  total_fees: "Total fees",
-  total_fee: "Total fees",
-  total: "Total",
-  total_fiat: "Total",
-};
-
-function humanize(key) {
-  const text = key.replace(/_/g, " ");
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
 /** [path, value] pairs of the scalar leaves, nested keys joined with dots. */
 export function flatten(value, prefix = "") {
   if (value === null || typeof value !== "object") return [[prefix, value]];
@@ -49,27 +24,42 @@ export function differences(estimate, quote) {
   return [...paths].filter((p) => JSON.stringify(a.get(p)) !== JSON.stringify(b.get(p)));
 }
 
-function labelOf(path) {
-  const last = path.split(".").at(-1);
-  return LABELS[last] || humanize(last);
+function row(list, field, label, value, className = "") {
+  const div = document.createElement("div");
+  div.dataset.field = field;
+  if (className) div.className = className;
+  const dt = document.createElement("dt");
+  dt.textContent = label;
+  const dd = document.createElement("dd");
+  dd.textContent = value;
+  div.append(dt, dd);
+  list.append(div);
+  return div;
 }
 
-/** Renders the quote's priced fields into `container` as a <dl>. */
-export function renderQuote(container, quote, { highlight = new Set() } = {}) {
+/**
+ * Renders a quote breakdown (core/src/api.rs `QuoteBreakdown`) into `container`: what is
+ * paid and received, the price, every fee and their total. Rows whose field differs from
+ * the other side are marked.
+ */
+export function renderQuote(container, q, { highlight = [] } = {}) {
   const list = document.createElement("dl");
   list.className = "breakdown";
-  for (const [path, value] of pricedFields(quote)) {
-    const row = document.createElement("div");
-    row.dataset.field = path;
-    if (path.startsWith("fees.") || path.includes("fee")) row.classList.add("fee");
-    if (/^(total|fiat_amount|crypto_amount)/.test(path)) row.classList.add("key");
-    if (highlight.has(path)) row.classList.add("differs");
-    const dt = document.createElement("dt");
-    dt.textContent = labelOf(path);
-    const dd = document.createElement("dd");
-    dd.textContent = value === null ? "—" : String(value);
-    row.append(dt, dd);
-    list.append(row);
+  const f = q.fees || {};
+  const fiat = (v) => `${v} ${q.fiat}`;
+  row(list, "fiat_amount", "You pay", fiat(q.fiat_amount), "key");
+  row(list, "crypto_amount", `You receive (${q.network})`, `${q.crypto_amount} ${q.crypto}`, "key");
+  row(list, "price", `Price (mid ${q.mid_price} + ${f.spread?.percent} % spread)`, `${fiat(q.price)} / ${q.crypto}`);
+  row(list, "crypto_value", "Value at the mid price", fiat(q.crypto_value));
+  row(list, "fees.service.fiat", `Service fee (${f.service?.percent} % + ${fiat(f.service?.fixed)})`, fiat(f.service?.fiat), "fee");
+  row(list, "fees.spread.fiat", `Spread (${f.spread?.percent} %)`, fiat(f.spread?.fiat), "fee");
+  row(list, "fees.network.fiat", `Network fee (${f.network?.crypto} ${q.crypto})`, fiat(f.network?.fiat), "fee");
+  row(list, "fees.total", "Total fees", fiat(f.total), "key");
+  row(list, "rate_observed_at", "Rate", `${q.rate_source}, ${new Date(q.rate_observed_at).toLocaleTimeString()}`, "meta-row");
+  // A difference in a field without its own row (e.g. mid_price) marks the row showing it.
+  for (const path of highlight) {
+    const shown = list.querySelector(`[data-field="${path}"]`) || list.querySelector('[data-field="price"]');
+    shown.classList.add("differs");
   }
   container.replaceChildren(list);
 }
