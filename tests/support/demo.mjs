@@ -1,0 +1,90 @@
+// For the browser tests: a demo client seeded through the admin API of a running worker,
+// and headless Chromium driven by playwright-core.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { ADMIN_TOKEN, ROOT } from './worker.mjs';
+
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+
+/** The configuration of the demo client: two fiats, every crypto, modest fees. */
+export const DEMO_CONFIG = {
+  name: 'Demo shop',
+  fiat: {
+    EUR: { min_order: '10.00', max_order: '1000.00', daily_limit: '2000.00', monthly_limit: '5000.00', service_fee_fixed: '0.50' },
+    USD: { min_order: '10.00', max_order: '1000.00', daily_limit: '2000.00', monthly_limit: '5000.00', service_fee_fixed: '0.50' },
+  },
+  crypto: {
+    BTC: { networks: ['mainnet', 'testnet'], network_fee: '0.00002000' },
+    LTC: { networks: ['mainnet'], network_fee: '0.00010000' },
+    DOGE: { networks: ['mainnet'], network_fee: '1.00000000' },
+    BCH: { networks: ['mainnet'], network_fee: '0.00001000' },
+    ETH: { networks: ['mainnet'], network_fee: '0.0005' },
+  },
+  service_fee_percent: '1.5',
+  spread_percent: '0.5',
+  quote_validity_seconds: 120,
+  max_rate_age_seconds: 3600,
+};
+
+export const DEMO_RATES = [
+  { crypto: 'BTC', fiat: 'EUR', price: '60000.00' },
+  { crypto: 'BTC', fiat: 'USD', price: '65000.00' },
+  { crypto: 'LTC', fiat: 'EUR', price: '70.00' },
+  { crypto: 'ETH', fiat: 'EUR', price: '3000.00' },
+  { crypto: 'DOGE', fiat: 'EUR', price: '0.15' },
+  { crypto: 'BCH', fiat: 'EUR', price: '350.00' },
+];
+
+async function admin(url, method, path, body) {
+  const r = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** Creates the demo client and sets the rates; returns `{ apiKey, clientId }`. */
+export async function seedDemoClient(url) {
+  const created = await admin(url, 'POST', '/v1/admin/clients', { name: DEMO_CONFIG.name, config: DEMO_CONFIG });
+  await admin(url, 'PUT', '/v1/admin/rates', { rates: DEMO_RATES });
+  return { apiKey: created.api_key, clientId: created.client_id };
+}
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync',
+];
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+/**
+ * A page of the demo with the key given in the URL. Page errors and failed console
+ * messages are collected in `problems`, so a test can assert the page ran cleanly.
+ */
+export async function openDemo(browser, url, { apiKey, viewport = DESKTOP, customerId } = {}) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  const query = new URLSearchParams();
+  if (apiKey) query.set('api_key', apiKey);
+  if (customerId) query.set('customer_id', customerId);
+  await page.goto(`${url}/?${query}`);
+  await page.locator('[data-testid="core-status"][data-ready]').waitFor();
+  return { page, context, problems };
+}
+
+export function screenshotPath(name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return join(ARTIFACTS, name);
+}
