@@ -99,6 +99,7 @@ export async function lockQuote(state) {
     meta.textContent = `Quote ${quote.id}, valid until ${new Date(quote.expires_at).toLocaleTimeString()}`;
     panel.prepend(meta);
     match.dataset.match = diff.length === 0 ? "yes" : "no";
+    match.className = diff.length === 0 ? "status ok" : "status error";
     match.textContent =
       diff.length === 0
         ? "The API's quote is exactly the in-browser estimate."
