@@ -1,40 +1,14 @@
 // For the browser tests: a demo client seeded through the admin API of a running worker,
 // and headless Chromium driven by playwright-core.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ADMIN_TOKEN, ROOT } from './worker.mjs';
 
 export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 
-/** The configuration of the demo client: two fiats, every crypto, modest fees. */
-export const DEMO_CONFIG = {
-  name: 'Demo shop',
-  fiat: {
-    EUR: { min_order: '10.00', max_order: '1000.00', daily_limit: '2000.00', monthly_limit: '5000.00', service_fee_fixed: '0.50' },
-    USD: { min_order: '10.00', max_order: '1000.00', daily_limit: '2000.00', monthly_limit: '5000.00', service_fee_fixed: '0.50' },
-  },
-  crypto: {
-    BTC: { networks: ['mainnet', 'testnet'], network_fee: '0.00002000' },
-    LTC: { networks: ['mainnet'], network_fee: '0.00010000' },
-    DOGE: { networks: ['mainnet'], network_fee: '1.00000000' },
-    BCH: { networks: ['mainnet'], network_fee: '0.00001000' },
-    ETH: { networks: ['mainnet'], network_fee: '0.0005' },
-  },
-  service_fee_percent: '1.5',
-  spread_percent: '0.5',
-  quote_validity_seconds: 120,
-  max_rate_age_seconds: 3600,
-};
-
-export const DEMO_RATES = [
-  { crypto: 'BTC', fiat: 'EUR', price: '60000.00' },
-  { crypto: 'BTC', fiat: 'USD', price: '65000.00' },
-  { crypto: 'LTC', fiat: 'EUR', price: '70.00' },
-  { crypto: 'ETH', fiat: 'EUR', price: '3000.00' },
-  { crypto: 'DOGE', fiat: 'EUR', price: '0.15' },
-  { crypto: 'BCH', fiat: 'EUR', price: '350.00' },
-];
+/** The demo client of scripts/seed-demo: its config (two fiats, every crypto) and rates. */
+export const DEMO = JSON.parse(readFileSync(join(ROOT, 'web-demo', 'demo-client.json'), 'utf8'));
 
 async function admin(url, method, path, body) {
   const r = await fetch(url + path, {
@@ -49,8 +23,8 @@ async function admin(url, method, path, body) {
 
 /** Creates the demo client and sets the rates; returns `{ apiKey, clientId }`. */
 export async function seedDemoClient(url) {
-  const created = await admin(url, 'POST', '/v1/admin/clients', { name: DEMO_CONFIG.name, config: DEMO_CONFIG });
-  await admin(url, 'PUT', '/v1/admin/rates', { rates: DEMO_RATES });
+  const created = await admin(url, 'POST', '/v1/admin/clients', { name: DEMO.name, config: DEMO.config });
+  await admin(url, 'PUT', '/v1/admin/rates', { rates: DEMO.rates });
   return { apiKey: created.api_key, clientId: created.client_id };
 }
 
