@@ -170,7 +170,14 @@ describe('demo page', () => {
     await byTestId(page, 'generate-wallet').click();
     await page.waitForFunction((prev) => document.getElementById('address').value !== prev, first);
     assert.equal(await words.count(), 24);
-    assert.match(await page.getByLabel(/Address to receive/).inputValue(), BECH32);
+    const second = await page.getByLabel(/Address to receive/).inputValue();
+    assert.match(second, BECH32);
+
+    // Choosing another currency fills in the same wallet's address for it (BIP-84 on LTC).
+    await page.selectOption('#crypto', 'LTC');
+    await page.waitForFunction(() => document.getElementById('address').value.startsWith('ltc1q'));
+    await page.locator('[data-testid="address-result"][data-valid="true"]').waitFor();
+    assert.match(await byTestId(page, 'wallet-path').textContent(), /m\/84'\/2'\/0'\/0\/0/);
     assert.deepEqual(problems, []);
   });
 

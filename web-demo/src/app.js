@@ -7,7 +7,7 @@ import { fillCurrencies, fillNetworks, lockQuote, updateEstimate } from "./estim
 import { placeOrder, refreshBalance, refreshOrders } from "./orders.js";
 import { renderRates } from "./rates.js";
 import { apiKey, customerId, loadSettings, saveSettings } from "./settings.js";
-import { createApiAddress, generateWallet } from "./wallet.js";
+import { createApiAddress, followCurrency, generateWallet } from "./wallet.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -75,7 +75,21 @@ function onFormChange() {
 function onCurrencyChange() {
   if (state.config) fillNetworks(state.config);
   updateEstimate(state);
+  followCurrency(); // re-fills the address (and so re-checks it) when it is the generated wallet's
   if (checkAddress(state)) refreshBalance(state);
+}
+
+/** Runs `task` with `button` disabled, so a double click cannot send a request twice. */
+async function busy(button, task) {
+  if (button.getAttribute("aria-busy") === "true") return;
+  button.setAttribute("aria-busy", "true");
+  button.disabled = true;
+  try {
+    await task();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
 }
 
 function bind() {
@@ -97,32 +111,31 @@ function bind() {
   for (const radio of document.querySelectorAll('input[name="side"]')) radio.addEventListener("change", onFormChange);
   $("crypto").addEventListener("change", onCurrencyChange);
   $("network").addEventListener("change", onCurrencyChange);
-  $("lock-quote").addEventListener("click", () => {
+  $("lock-quote").addEventListener("click", (event) => {
     if (!state.estimate) {
       setStatus($("quote-match"), "Enter an amount the estimate can price first.", "error");
       $("amount").focus();
       return;
     }
-    lockQuote(state);
+    busy(event.currentTarget, () => lockQuote(state));
   });
   $("address").addEventListener("input", () => {
     if (checkAddress(state)) refreshBalance(state);
   });
   $("generate-wallet").addEventListener("click", generateWallet);
-  $("create-address").addEventListener("click", () => createApiAddress(state));
-  $("place-order").addEventListener("click", () => {
+  $("create-address").addEventListener("click", (event) => busy(event.currentTarget, () => createApiAddress(state)));
+  $("place-order").addEventListener("click", (event) => {
     if (!state.estimate) {
-      setStatus($("order-error"), "Enter an amount first.", "error");
+      setStatus($("order-error"), "Enter an amount the estimate can price first.", "error");
       $("amount").focus();
       return;
     }
-    placeOrder(state, {
-      ensureQuote,
-      onSettled: () => {
-        refreshOrders(state);
-        refreshBalance(state);
-      },
-    });
+    const onSettled = () => {
+      refreshOrders(state);
+      refreshBalance(state);
+    };
+    // Busy only while placing: the status keeps being followed after the button is free again.
+    busy(event.currentTarget, () => placeOrder(state, { ensureQuote, onSettled }));
   });
   $("refresh-orders").addEventListener("click", () => refreshOrders(state));
   $("refresh-balance").addEventListener("click", () => refreshBalance(state));

@@ -7,6 +7,16 @@ const $ = (id) => document.getElementById(id);
 export const TERMINAL = new Set(["completed", "failed", "expired"]);
 const POLL_MS = 1000;
 
+/** A UUID v4; `crypto.randomUUID` only exists in secure contexts (not on http://192.168…). */
+function idempotencyKey() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 let polling = 0; // generation counter: a newer order stops the older one's polling
 
 function showError(error) {
@@ -77,15 +87,20 @@ export async function placeOrder(state, { ensureQuote, onSettled }) {
   };
   let order;
   try {
-    order = await state.api.placeOrder(state.customerId(), body, crypto.randomUUID());
+    order = await state.api.placeOrder(state.customerId(), body, idempotencyKey());
   } catch (error) {
     showError(error);
     return;
   }
+  onSettled?.();
+  follow(state, order, onSettled); // not awaited: the button is free again while the status moves
+}
+
+/** Polls the order every second until it ends (or a newer order is being followed). */
+async function follow(state, order, onSettled) {
   const generation = ++polling;
   const seen = [];
   renderOrder(order, seen);
-  onSettled?.();
   while (!TERMINAL.has(order.status) && generation === polling) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     try {

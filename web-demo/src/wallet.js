@@ -9,10 +9,32 @@ export function schemeFor(currency) {
   return currency === "BTC" || currency === "LTC" ? "bip84" : "bip44";
 }
 
+// The mnemonic of the wallet made on this page, kept in memory only (never stored).
+let wallet = null; // { mnemonic, address }
+
 function setAddress(address) {
   const input = $("address");
   input.value = address;
   input.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+/** Derives the wallet's first receive address for the chosen currency and network. */
+function fillFirstAddress() {
+  const currency = $("crypto").value;
+  const network = $("network").value || "mainnet";
+  const scheme = schemeFor(currency);
+  const derived = callCore("deriveAddresses", {
+    mnemonic: wallet.mnemonic, currency, network, scheme, account: 0, change: 0, start: 0, count: 1,
+  });
+  if (!derived.ok) {
+    $("wallet-path").textContent = `Could not derive a ${currency} address: ${derived.message} (${derived.code})`;
+    return;
+  }
+  const first = derived.value.addresses[0];
+  wallet.address = first.address;
+  $("wallet-path").textContent =
+    `First ${currency} ${network} receive address ${first.path} (${scheme.toUpperCase()}), filled in above.`;
+  setAddress(first.address);
 }
 
 /** Generates a mnemonic, shows it with its warning and fills in its first receive address. */
@@ -26,20 +48,8 @@ export function generateWallet() {
     status.textContent = `Could not generate a wallet: ${mnemonic.message} (${mnemonic.code})`;
     return;
   }
-  const currency = $("crypto").value;
-  const network = $("network").value || "mainnet";
-  const derived = callCore("deriveAddresses", {
-    mnemonic: mnemonic.value,
-    currency,
-    network,
-    scheme: schemeFor(currency),
-    account: 0,
-    change: 0,
-    start: 0,
-    count: 1,
-  });
-  const list = $("mnemonic");
-  list.replaceChildren(
+  wallet = { mnemonic: mnemonic.value, address: null };
+  $("mnemonic").replaceChildren(
     ...mnemonic.value.split(" ").map((word) => {
       const li = document.createElement("li");
       li.textContent = word;
@@ -47,13 +57,15 @@ export function generateWallet() {
     }),
   );
   $("wallet").hidden = false;
-  if (!derived.ok) {
-    $("wallet-path").textContent = `Could not derive an address: ${derived.message} (${derived.code})`;
-    return;
-  }
-  const first = derived.value.addresses[0];
-  $("wallet-path").textContent = `First receive address ${first.path} (${schemeFor(currency).toUpperCase()}), filled in above.`;
-  setAddress(first.address);
+  fillFirstAddress();
+}
+
+/**
+ * After the currency or network changed: if the destination is still the generated wallet's
+ * address, replace it with the same wallet's address for the new choice.
+ */
+export function followCurrency() {
+  if (wallet?.address && $("address").value.trim() === wallet.address) fillFirstAddress();
 }
 
 /** Asks the API for the customer's next deposit address (needs an xpub in the client's config). */
