@@ -5,6 +5,8 @@ import { flatten } from "./quote-view.js";
 const $ = (id) => document.getElementById(id);
 
 export const TERMINAL = new Set(["completed", "failed", "expired"]);
+// The way an order goes when all is well (core/src/order.rs); shown ahead, greyed out.
+const HAPPY_PATH = ["pending", "processing", "sent", "completed"];
 const POLL_MS = 1000;
 
 /** A UUID v4; `crypto.randomUUID` only exists in secure contexts (not on http://192.168…). */
@@ -28,23 +30,30 @@ function showError(error) {
 const orderId = (order) => order.id;
 
 function renderTimeline(order, seen) {
-  const list = $("timeline");
   // The API's own history when it sends one, else the statuses this page saw.
   const steps = order.status_history?.length ? order.status_history : seen;
-  list.replaceChildren(
-    ...steps.map((step) => {
+  const items = steps.map((step) => {
+    const li = document.createElement("li");
+    li.dataset.status = step.status;
+    if (TERMINAL.has(step.status)) li.classList.add(step.status === "completed" ? "done" : "failed");
+    const name = document.createElement("strong");
+    name.textContent = step.status;
+    li.append(name);
+    if (step.at) li.append(` at ${new Date(step.at).toLocaleTimeString()}`);
+    if (step.failure_reason) li.append(`: ${step.failure_reason}`);
+    return li;
+  });
+  const reached = HAPPY_PATH.indexOf(order.status);
+  if (reached >= 0) {
+    for (const status of HAPPY_PATH.slice(reached + 1)) {
       const li = document.createElement("li");
-      li.dataset.status = step.status;
-      if (TERMINAL.has(step.status)) li.classList.add(step.status === "completed" ? "done" : "failed");
-      const name = document.createElement("strong");
-      name.textContent = step.status;
-      li.append(name);
-      const at = step.at;
-      if (at) li.append(` at ${new Date(at).toLocaleTimeString()}`);
-      if (step.failure_reason) li.append(`: ${step.failure_reason}`);
-      return li;
-    }),
-  );
+      li.className = "upcoming";
+      li.dataset.status = status;
+      li.textContent = status;
+      items.push(li);
+    }
+  }
+  $("timeline").replaceChildren(...items);
 }
 
 function renderOrder(order, seen) {
