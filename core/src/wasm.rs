@@ -1,8 +1,269 @@
 //! JS bindings (feature `wasm`): translate between JS values and core types, never decide.
+//!
+//! Conventions of the npm package:
+//! - function names are camelCase, JSON fields snake_case (the HTTP API's names);
+//! - amounts are decimal strings, never numbers;
+//! - an invalid address is an answer (`{ valid: false, code, message }`), not an exception;
+//! - every other failure throws a `CoreError`: an `Error` with `name = "CoreError"`, a stable
+//!   `code` and, where the core has them, the error's facts in `details`.
+//!
+//! Nothing here may panic on input: a panic aborts and poisons the whole instance.
+
+use std::fmt::Display;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+use crate::address::{self, AddressError};
+use crate::api::{ErrorBody, QuoteRequest, RatesResponse};
+use crate::config::ClientConfig;
+use crate::limits::{self, SpentEntry};
+use crate::order::{self, OrderStatus};
+use crate::wallet::{self, DeriveRequest, XpubDeriveRequest};
+use crate::{quote, Crypto, Fiat, Network};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = include_str!("wasm_types.d.ts");
 
 /// The package version, to check which build a page loaded.
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// Checks `address` for `currency` (and `network`, when given). Never throws.
+#[wasm_bindgen(js_name = validateAddress, unchecked_return_type = "AddressCheck")]
+pub fn validate_address(
+    #[wasm_bindgen(unchecked_param_type = "Currency")] currency: &str,
+    address: &str,
+    #[wasm_bindgen(unchecked_param_type = "Network | null")] network: Option<String>,
+) -> JsValue {
+    let checked = parse_currency_and_network(currency, network.as_deref()).and_then(
+        |(currency, network)| {
+            address::validate_address(currency, address, network).map_err(|e| address_body(&e))
+        },
+    );
+    let answer = match &checked {
+        Ok(address) => to_js(&AddressCheck::Valid { valid: true, address }),
+        Err(error) => to_js(&AddressCheck::Invalid { valid: false, error }),
+    };
+    answer.unwrap_or(JsValue::NULL)
+}
+
+/// `{ valid: true, ...address }` or `{ valid: false, code, message }`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AddressCheck<'a> {
+    Valid {
+        valid: bool,
+        #[serde(flatten)]
+        address: &'a address::ValidAddress,
+    },
+    Invalid {
+        valid: bool,
+        #[serde(flatten)]
+        error: &'a ErrorBody,
+    },
+}
+
+/// Checks many addresses in one call: `null` for a valid one, else its error code.
+/// For bulk imports, where crossing into wasm once per address would dominate.
+#[wasm_bindgen(js_name = validateAddresses, unchecked_return_type = "Array<string | null>")]
+pub fn validate_addresses(
+    #[wasm_bindgen(unchecked_param_type = "Currency")] currency: &str,
+    addresses: Vec<String>,
+    #[wasm_bindgen(unchecked_param_type = "Network | null")] network: Option<String>,
+) -> Result<Vec<JsValue>, JsValue> {
+    let (currency, network) =
+        parse_currency_and_network(currency, network.as_deref()).map_err(|b| throw(&b))?;
+    Ok(addresses
+        .iter()
+        .map(
+            |a| match address::validate_address(currency, a, network) {
+                Ok(_) => JsValue::NULL,
+                Err(e) => JsValue::from_str(e.code()),
+            },
+        )
+        .collect())
+}
+
+/// A new BIP-39 mnemonic of 12 or 24 words from the platform's CSPRNG.
+#[wasm_bindgen(js_name = generateMnemonic)]
+pub fn generate_mnemonic(
+    #[wasm_bindgen(unchecked_param_type = "12 | 24")] words: Option<u32>,
+) -> Result<String, JsValue> {
+    let bytes = match words.unwrap_or(12) {
+        12 => 16,
+        24 => 32,
+        other => {
+            return Err(coded(
+                "bad_word_count",
+                format!("a new mnemonic has 12 or 24 words, not {other}"),
+            ))
+        }
+    };
+    let mut entropy = [0u8; 32];
+    getrandom::getrandom(&mut entropy[..bytes]).map_err(|e| {
+        coded(
+            "no_randomness",
+            format!("the platform gave no random bytes: {e}"),
+        )
+    })?;
+    wallet::mnemonic_from_entropy(&entropy[..bytes]).map_err(|e| coded(e.code(), e))
+}
+
+/// Addresses and the account xpub from a mnemonic, on the device.
+#[wasm_bindgen(js_name = deriveAddresses, unchecked_return_type = "Derivation")]
+pub fn derive_addresses(
+    #[wasm_bindgen(unchecked_param_type = "DeriveRequest")] request: JsValue,
+) -> Result<JsValue, JsValue> {
+    let request: DeriveRequest = from_js(request, "derive request")?;
+    let derivation = wallet::derive_addresses(&request).map_err(|e| coded(e.code(), e))?;
+    to_js(&derivation)
+}
+
+/// One receive address from an account xpub: what a server can do without private keys.
+#[wasm_bindgen(js_name = deriveFromXpub, unchecked_return_type = "DerivedAddress")]
+pub fn derive_from_xpub(
+    #[wasm_bindgen(unchecked_param_type = "XpubDeriveRequest")] request: JsValue,
+) -> Result<JsValue, JsValue> {
+    let request: XpubDeriveRequest = from_js(request, "xpub derive request")?;
+    let derived = wallet::derive_from_xpub(&request).map_err(|e| coded(e.code(), e))?;
+    to_js(&derived)
+}
+
+/// The quote `POST /v1/quotes` would give, from the JSON of the quote request, of
+/// `GET /v1/rates` and of `GET /v1/config`. `now` (RFC 3339) defaults to the clock.
+#[wasm_bindgen(unchecked_return_type = "QuoteBreakdown")]
+pub fn estimate(
+    #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RatesResponse")] rates: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
+    now: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let request: QuoteRequest = from_js(request, "quote request")?;
+    let rates: RatesResponse = from_js(rates, "rates")?;
+    let config: ClientConfig = from_js(config, "client configuration")?;
+    let now = parse_now(now.as_deref())?;
+    let breakdown =
+        quote::estimate(&request, &rates, &config, now).map_err(|e| throw(&e.body()))?;
+    to_js(&breakdown)
+}
+
+/// Throws the limit an order of `amount` `fiat` would break, given the customer's
+/// earlier orders; returns nothing when it fits.
+#[wasm_bindgen(js_name = checkLimits)]
+pub fn check_limits(
+    #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SpentEntry[]")] history: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "FiatCurrency")] fiat: &str,
+    amount: &str,
+    now: Option<String>,
+) -> Result<(), JsValue> {
+    let config: ClientConfig = from_js(config, "client configuration")?;
+    let history: Vec<SpentEntry> = from_js(history, "order history")?;
+    let fiat: Fiat = fiat.parse().map_err(|e: crate::CurrencyError| coded(e.code(), e))?;
+    let amount = crate::money::parse_positive_amount(amount, fiat.minor_units())
+        .map_err(|e| throw(&e.body()))?;
+    let now = parse_now(now.as_deref())?;
+    limits::check_limits(&config, &history, fiat, amount, now).map_err(|e| throw(&e.body()))
+}
+
+/// Whether the order state machine allows `from` → `to`.
+#[wasm_bindgen(js_name = canTransition)]
+pub fn can_transition(
+    #[wasm_bindgen(unchecked_param_type = "OrderStatus")] from: &str,
+    #[wasm_bindgen(unchecked_param_type = "OrderStatus")] to: &str,
+) -> Result<bool, JsValue> {
+    Ok(order::transition(parse_status(from)?, parse_status(to)?).is_ok())
+}
+
+/// The statuses an order in `status` may move to next (none once final).
+#[wasm_bindgen(js_name = nextStatuses, unchecked_return_type = "OrderStatus[]")]
+pub fn next_statuses(
+    #[wasm_bindgen(unchecked_param_type = "OrderStatus")] status: &str,
+) -> Result<JsValue, JsValue> {
+    let from = parse_status(status)?;
+    let next: Vec<OrderStatus> = order::ALLOWED
+        .iter()
+        .filter(|(f, _)| *f == from)
+        .map(|(_, to)| *to)
+        .collect();
+    to_js(&next)
+}
+
+/// Whether an order in `status` will never change again.
+#[wasm_bindgen(js_name = isFinalStatus)]
+pub fn is_final_status(
+    #[wasm_bindgen(unchecked_param_type = "OrderStatus")] status: &str,
+) -> Result<bool, JsValue> {
+    Ok(parse_status(status)?.is_final())
+}
+
+fn parse_status(status: &str) -> Result<OrderStatus, JsValue> {
+    serde_json::from_value(serde_json::Value::String(status.to_owned())).map_err(|_| {
+        coded(
+            "unknown_status",
+            format!("unknown order status {status:?}"),
+        )
+    })
+}
+
+fn parse_currency_and_network(
+    currency: &str,
+    network: Option<&str>,
+) -> Result<(Crypto, Option<Network>), ErrorBody> {
+    let currency: Crypto = currency.parse().map_err(|e| currency_body(&e))?;
+    let network = network
+        .map(str::parse::<Network>)
+        .transpose()
+        .map_err(|e| currency_body(&e))?;
+    Ok((currency, network))
+}
+
+fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, JsValue> {
+    match now {
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| coded("bad_time", format!("now {text:?} is not RFC 3339: {e}"))),
+        None => DateTime::from_timestamp_millis(js_sys::Date::now() as i64)
+            .ok_or_else(|| coded("bad_time", "the platform clock is out of range")),
+    }
+}
+
+fn address_body(e: &AddressError) -> ErrorBody {
+    ErrorBody::new(e.code(), e, Default::default())
+}
+
+fn currency_body(e: &crate::CurrencyError) -> ErrorBody {
+    ErrorBody::new(e.code(), e, Default::default())
+}
+
+fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| coded("invalid_input", format!("{what}: {e}")))
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    // json_compatible: plain objects instead of Maps, null instead of undefined.
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| coded("internal_error", e))
+}
+
+fn coded(code: &str, message: impl Display) -> JsValue {
+    throw(&ErrorBody::new(code, &message, Default::default()))
+}
+
+/// The one mapping of a core error body to the JS `CoreError`.
+fn throw(body: &ErrorBody) -> JsValue {
+    let error = js_sys::Error::new(&body.message);
+    error.set_name("CoreError");
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &body.code.as_str().into());
+    if let Ok(details) = to_js(&body.facts) {
+        let _ = js_sys::Reflect::set(&error, &"details".into(), &details);
+    }
+    error.into()
 }

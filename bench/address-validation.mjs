@@ -1,0 +1,63 @@
+// Addresses validated per second on one mixed corpus of Bitcoin mainnet addresses
+// (valid and corrupted): the cryptoexchange-core wasm package in Node against
+// bitcoinjs-lib and multicoin-address-validator; plus the gzipped size of the .wasm.
+// Run: scripts/bench (or node bench/address-validation.mjs after scripts/build-core-pkg).
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+import * as bitcoin from 'bitcoinjs-lib';
+import * as ecc from '@bitcoinerlab/secp256k1';
+import WAValidator from 'multicoin-address-validator';
+import * as core from 'cryptoexchange-core';
+import { mixedMainnetCorpus } from './corpus.mjs';
+
+bitcoin.initEccLib(ecc);
+const corpus = mixedMainnetCorpus(10000);
+const addresses = corpus.map((c) => c.address);
+
+const validators = {
+  'cryptoexchange-core (wasm, one call per address)': (a) => core.validateAddress('BTC', a, 'mainnet').valid,
+  'bitcoinjs-lib 7 address.toOutputScript': (a) => {
+    try { bitcoin.address.toOutputScript(a, bitcoin.networks.bitcoin); return true; } catch { return false; }
+  },
+  'multicoin-address-validator': (a) => WAValidator.validate(a, 'BTC', 'prod'),
+};
+
+function measure(fn, minMillis = 1500) {
+  for (const a of addresses.slice(0, 2000)) fn(a); // warm up the JIT
+  let done = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < minMillis) {
+    for (const a of addresses) fn(a);
+    done += addresses.length;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  }
+  return (done / elapsed) * 1000;
+}
+
+const results = [];
+for (const [name, fn] of Object.entries(validators)) {
+  const disagreements = corpus.filter((c) => fn(c.address) !== c.valid).length;
+  results.push({ name, per_second: Math.round(measure(fn)), disagreements });
+}
+if (typeof core.validateAddresses === 'function') {
+  const name = 'cryptoexchange-core (wasm, validateAddresses batch of 10000)';
+  const fn = () => core.validateAddresses('BTC', addresses, 'mainnet');
+  const verdicts = fn();
+  const disagreements = corpus.filter((c, i) => (verdicts[i] === null) !== c.valid).length;
+  fn();
+  let n = 0; const start = process.hrtime.bigint(); let elapsed = 0;
+  while (elapsed < 1500) { fn(); n += addresses.length; elapsed = Number(process.hrtime.bigint() - start) / 1e6; }
+  results.push({ name, per_second: Math.round((n / elapsed) * 1000), disagreements });
+}
+
+const require = createRequire(import.meta.url);
+const wasmPath = require.resolve('cryptoexchange-core/web/cryptoexchange_core_bg.wasm');
+const wasm = readFileSync(wasmPath);
+const peers = results.filter((r) => !r.name.startsWith('cryptoexchange-core'));
+const fastestPeer = Math.max(...peers.map((r) => r.per_second));
+
+console.log(`corpus: ${corpus.length} Bitcoin mainnet addresses, ${corpus.filter((c) => c.valid).length} valid; node ${process.version}`);
+console.table(results.map((r) => ({ ...r, vs_fastest_peer: `${(r.per_second / fastestPeer).toFixed(1)}x` })));
+console.log(`wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} bytes gzipped (-9)`);

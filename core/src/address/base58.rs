@@ -1,0 +1,198 @@
+//! Base58Check addresses (P2PKH, P2SH): one version byte and a 20-byte hash.
+//!
+//! Decoding writes into a fixed buffer and checks the version byte before
+//! the double SHA-256, which is the only costly step.
+
+use sha2::{Digest, Sha256};
+
+use super::AddressError;
+
+/// Version byte + 20-byte hash + 4-byte checksum.
+const PAYLOAD_LEN: usize = 25;
+/// Enough for any input we accept (128 characters of base58 fit in 94 bytes).
+const BUFFER_LEN: usize = 96;
+
+const ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// Digit value of each ASCII byte, 0xff when not in the alphabet.
+const DIGITS: [u8; 128] = {
+    let mut table = [0xff_u8; 128];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// A decoded base58 payload whose checksum has not been verified yet.
+pub(crate) struct Unverified {
+    payload: [u8; PAYLOAD_LEN],
+}
+
+impl Unverified {
+    pub(crate) fn version(&self) -> u8 {
+        self.payload[0]
+    }
+
+    /// Checks the Base58Check checksum and returns the 20-byte hash.
+    pub(crate) fn verify(&self) -> Result<[u8; 20], AddressError> {
+        let checksum = double_sha256(&self.payload[..21]);
+        if checksum[..4] != self.payload[21..] {
+            return Err(AddressError::BadChecksum);
+        }
+        let mut hash = [0u8; 20];
+        hash.copy_from_slice(&self.payload[1..21]);
+        Ok(hash)
+    }
+}
+
+/// Decodes a base58 string that must carry exactly 25 bytes.
+pub(crate) fn decode(s: &str) -> Result<Unverified, AddressError> {
+    let mut buf = [0u8; BUFFER_LEN];
+    let len = decode_into(s, &mut buf)?;
+    if len != PAYLOAD_LEN {
+        return Err(AddressError::BadLength {
+            expected: PAYLOAD_LEN,
+            found: len,
+        });
+    }
+    let mut payload = [0u8; PAYLOAD_LEN];
+    payload.copy_from_slice(&buf[BUFFER_LEN - len..]);
+    Ok(Unverified { payload })
+}
+
+/// Big-number base conversion into the end of `buf`; returns the byte length.
+fn decode_into(s: &str, buf: &mut [u8; BUFFER_LEN]) -> Result<usize, AddressError> {
+    let mut used = 0usize; // bytes of `buf` in use, counted from the end
+    let mut leading_zeros = 0usize;
+    let mut seen_non_zero = false;
+    for (position, character) in s.chars().enumerate() {
+        let digit = match u32::from(character) {
+            c if c < 128 => DIGITS[c as usize],
+            _ => 0xff,
+        };
+        if digit == 0xff {
+            return Err(AddressError::BadCharacter {
+                position,
+                character,
+            });
+        }
+        if digit == 0 && !seen_non_zero {
+            leading_zeros += 1;
+            continue;
+        }
+        seen_non_zero = true;
+        let mut carry = u32::from(digit);
+        for byte in buf.iter_mut().rev().take(used) {
+            carry += u32::from(*byte) * 58;
+            *byte = carry as u8;
+            carry >>= 8;
+        }
+        while carry > 0 {
+            if used + leading_zeros >= BUFFER_LEN {
+                return Err(AddressError::TooLong {
+                    max: super::MAX_ADDRESS_LEN,
+                    found: s.chars().count(),
+                });
+            }
+            used += 1;
+            buf[BUFFER_LEN - used] = carry as u8;
+            carry >>= 8;
+        }
+    }
+    let total = used + leading_zeros;
+    if total > BUFFER_LEN {
+        return Err(AddressError::TooLong {
+            max: super::MAX_ADDRESS_LEN,
+            found: s.chars().count(),
+        });
+    }
+    // Leading '1's are leading zero bytes; the buffer is still zero there.
+    Ok(total)
+}
+
+/// Base58Check encoding of `version || hash`.
+pub(crate) fn encode(version: u8, hash: &[u8; 20]) -> String {
+    let mut payload = [0u8; PAYLOAD_LEN];
+    payload[0] = version;
+    payload[1..21].copy_from_slice(hash);
+    let checksum = double_sha256(&payload[..21]);
+    payload[21..].copy_from_slice(&checksum[..4]);
+    bs58::encode(payload).into_string()
+}
+
+/// Base58Check encoding of any payload (extended keys are 78 bytes).
+pub(crate) fn encode_check(data: &[u8]) -> String {
+    let mut with_checksum = Vec::with_capacity(data.len() + 4);
+    with_checksum.extend_from_slice(data);
+    with_checksum.extend_from_slice(&double_sha256(data)[..4]);
+    bs58::encode(with_checksum).into_string()
+}
+
+/// Decodes a Base58Check string of any length, checking the checksum.
+pub(crate) fn decode_check(s: &str) -> Result<Vec<u8>, AddressError> {
+    let mut buf = [0u8; BUFFER_LEN];
+    let len = decode_into(s, &mut buf)?;
+    if len < 4 {
+        return Err(AddressError::BadChecksum);
+    }
+    let data = &buf[BUFFER_LEN - len..];
+    let (body, checksum) = data.split_at(len - 4);
+    if double_sha256(body)[..4] != *checksum {
+        return Err(AddressError::BadChecksum);
+    }
+    Ok(body.to_vec())
+}
+
+pub(crate) fn double_sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(Sha256::digest(data)).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_genesis_address() {
+        let decoded = decode("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa").unwrap();
+        assert_eq!(decoded.version(), 0);
+        assert_eq!(
+            hex::encode(decoded.verify().unwrap()),
+            "62e907b15cbf27d5425399ebf6f0fb50ebb88f18"
+        );
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let hash = [7u8; 20];
+        let s = encode(0x05, &hash);
+        let decoded = decode(&s).unwrap();
+        assert_eq!(decoded.version(), 0x05);
+        assert_eq!(decoded.verify().unwrap(), hash);
+    }
+
+    #[test]
+    fn agrees_with_bs58_on_leading_ones() {
+        for s in ["11", "1112", "z", "2NEpo7TZRRrLZSi2U"] {
+            let mut buf = [0u8; BUFFER_LEN];
+            let len = decode_into(s, &mut buf).unwrap();
+            assert_eq!(
+                &buf[BUFFER_LEN - len..],
+                bs58::decode(s).into_vec().unwrap().as_slice(),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn reports_bad_character_position() {
+        assert_eq!(
+            decode("1A1zP1eP5QGefi2DMPTfTL5SLmv7Divf0a").err(),
+            Some(AddressError::BadCharacter {
+                position: 32,
+                character: '0'
+            })
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! Native segwit addresses: bech32 (BIP-173) for witness v0, bech32m (BIP-350)
+//! for v1..=16. Decoding is allocation-free; encoding uses the `bech32` crate.
+
+use bech32::{Fe32, Hrp};
+
+use super::{AddressError, Bech32Variant};
+
+/// BIP-173: an address is at most 90 characters.
+pub(crate) const MAX_LEN: usize = 90;
+/// Witness version + 6 checksum characters.
+const MIN_DATA_LEN: usize = 7;
+const CHECKSUM_LEN: usize = 6;
+pub(crate) const MAX_PROGRAM_LEN: usize = 40;
+
+const CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+
+/// 5-bit value of each ASCII byte (lower or upper case), 0xff when not in the charset.
+pub(crate) const CHARSET_REV: [u8; 128] = {
+    let mut table = [0xff_u8; 128];
+    let mut i = 0;
+    while i < CHARSET.len() {
+        table[CHARSET[i] as usize] = i as u8;
+        table[CHARSET[i].to_ascii_uppercase() as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+const BECH32_CONST: u32 = 1;
+const BECH32M_CONST: u32 = 0x2bc8_30a3;
+
+/// A decoded witness program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WitnessProgram {
+    pub(crate) version: u8,
+    program: [u8; MAX_PROGRAM_LEN],
+    len: usize,
+}
+
+impl WitnessProgram {
+    pub(crate) fn program(&self) -> &[u8] {
+        &self.program[..self.len]
+    }
+
+    /// `OP_n <push len> <program>`.
+    pub(crate) fn script_pubkey_hex(&self) -> String {
+        let op = if self.version == 0 {
+            0
+        } else {
+            0x50 + self.version
+        };
+        super::script_hex(&[op, self.len as u8], self.program(), &[])
+    }
+}
+
+/// Splits `hrp1data` at the last '1' if the string has the shape of a bech32 string.
+///
+/// The shape test is cheap and lets the caller check the prefix before any checksum work.
+pub(crate) fn split(s: &str) -> Option<(&str, &str)> {
+    let sep = s.rfind('1')?;
+    if sep == 0 || s.len() - sep - 1 < CHECKSUM_LEN {
+        return None;
+    }
+    let (hrp, rest) = s.split_at(sep);
+    let data = &rest[1..];
+    let plausible = hrp.bytes().all(|b| b.is_ascii_alphanumeric())
+        && data
+            .bytes()
+            .all(|b| b < 128 && CHARSET_REV[b as usize] != 0xff);
+    plausible.then_some((hrp, data))
+}
+
+/// Rejects mixed case and characters outside US-ASCII 33..=126 (BIP-173).
+pub(crate) fn check_case_and_range(s: &str) -> Result<(), AddressError> {
+    let mut has_lower = false;
+    let mut has_upper = false;
+    for (position, character) in s.chars().enumerate() {
+        if !(33..=126).contains(&u32::from(character)) {
+            return Err(AddressError::BadCharacter {
+                position,
+                character,
+            });
+        }
+        has_lower |= character.is_ascii_lowercase();
+        has_upper |= character.is_ascii_uppercase();
+    }
+    if has_lower && has_upper {
+        return Err(AddressError::MixedCase);
+    }
+    Ok(())
+}
+
+/// Decodes the data part of a segwit address whose hrp has already been accepted.
+/// `hrp` and `data` come from [`split`] on a string that passed [`check_case_and_range`].
+pub(crate) fn decode(hrp: &str, data: &str) -> Result<WitnessProgram, AddressError> {
+    let total = hrp.len() + 1 + data.len();
+    if total > MAX_LEN {
+        return Err(AddressError::TooLong {
+            max: MAX_LEN,
+            found: total,
+        });
+    }
+    let mut values = [0u8; MAX_LEN];
+    for (i, b) in data.bytes().enumerate() {
+        let v = if b < 128 {
+            CHARSET_REV[b as usize]
+        } else {
+            0xff
+        };
+        if v == 0xff {
+            return Err(AddressError::BadCharacter {
+                position: hrp.len() + 1 + i,
+                character: char::from(b),
+            });
+        }
+        values[i] = v;
+    }
+    let values = &values[..data.len()];
+
+    let found = match polymod_with_hrp(hrp, values) {
+        BECH32_CONST => Bech32Variant::Bech32,
+        BECH32M_CONST => Bech32Variant::Bech32m,
+        _ => return Err(AddressError::BadChecksum),
+    };
+    if values.len() < MIN_DATA_LEN {
+        return Err(AddressError::BadWitnessVersion { version: None });
+    }
+    let version = values[0];
+    if version > 16 {
+        return Err(AddressError::BadWitnessVersion {
+            version: Some(version),
+        });
+    }
+    let expected = if version == 0 {
+        Bech32Variant::Bech32
+    } else {
+        Bech32Variant::Bech32m
+    };
+    if found != expected {
+        return Err(AddressError::WrongBech32Variant {
+            witness_version: version,
+            expected,
+            found,
+        });
+    }
+
+    let groups = &values[1..values.len() - CHECKSUM_LEN];
+    let bits = groups.len() * 5;
+    let len = bits / 8;
+    // BIP-173: at most 4 bits of padding, all zero.
+    if bits % 8 > 4 {
+        return Err(AddressError::BadPadding);
+    }
+    if !(2..=MAX_PROGRAM_LEN).contains(&len) || (version == 0 && len != 20 && len != 32) {
+        return Err(AddressError::BadWitnessProgramLength {
+            witness_version: version,
+            length: len,
+        });
+    }
+    let mut program = [0u8; MAX_PROGRAM_LEN];
+    let mut acc: u32 = 0;
+    let mut acc_bits = 0u32;
+    let mut out = 0usize;
+    for &g in groups {
+        acc = (acc << 5) | u32::from(g);
+        acc_bits += 5;
+        if acc_bits >= 8 {
+            acc_bits -= 8;
+            program[out] = (acc >> acc_bits) as u8;
+            out += 1;
+        }
+    }
+    if acc & ((1 << acc_bits) - 1) != 0 {
+        return Err(AddressError::BadPadding);
+    }
+    Ok(WitnessProgram {
+        version,
+        program,
+        len,
+    })
+}
+
+fn polymod_step(chk: u32, value: u8) -> u32 {
+    const GEN: [u32; 5] = [
+        0x3b6a_57b2,
+        0x2650_8e6d,
+        0x1ea1_19fa,
+        0x3d42_33dd,
+        0x2a14_62b3,
+    ];
+    let top = chk >> 25;
+    let mut chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(value);
+    for (i, g) in GEN.iter().enumerate() {
+        if (top >> i) & 1 == 1 {
+            chk ^= g;
+        }
+    }
+    chk
+}
+
+/// BIP-173 checksum over the expanded (lower-cased) hrp and the data values.
+fn polymod_with_hrp(hrp: &str, values: &[u8]) -> u32 {
+    let mut chk = 1u32;
+    for b in hrp.bytes() {
+        chk = polymod_step(chk, b.to_ascii_lowercase() >> 5);
+    }
+    chk = polymod_step(chk, 0);
+    for b in hrp.bytes() {
+        chk = polymod_step(chk, b.to_ascii_lowercase() & 31);
+    }
+    for &v in values {
+        chk = polymod_step(chk, v);
+    }
+    chk
+}
+
+/// Encodes a witness program (lower case). Fails only on impossible inputs
+/// (bad hrp, version > 16, bad program length), reported as address errors.
+pub(crate) fn encode(hrp: &str, version: u8, program: &[u8]) -> Result<String, AddressError> {
+    let hrp = Hrp::parse(hrp).map_err(|_| AddressError::UnknownPrefix)?;
+    let fe = Fe32::try_from(version).map_err(|_| AddressError::BadWitnessVersion {
+        version: Some(version),
+    })?;
+    if version > 16 {
+        return Err(AddressError::BadWitnessVersion {
+            version: Some(version),
+        });
+    }
+    bech32::segwit::encode(hrp, fe, program).map_err(|_| AddressError::BadWitnessProgramLength {
+        witness_version: version,
+        length: program.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_what_the_bech32_crate_encodes() {
+        for (version, len) in [(0u8, 20usize), (0, 32), (1, 32), (2, 2), (16, 40)] {
+            let program: Vec<u8> = (0..len as u8).collect();
+            let s = encode("bc", version, &program).unwrap();
+            let (hrp, data) = split(&s).unwrap();
+            let decoded = decode(hrp, data).unwrap();
+            assert_eq!(decoded.version, version);
+            assert_eq!(decoded.program(), program.as_slice());
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! BIP-39 mnemonics and BIP-32/44/49/84/86 address derivation.
+//!
+//! Two entry points for two places:
+//! - on the customer's device, [`mnemonic_from_entropy`] (entropy comes from the
+//!   platform CSPRNG through the wasm layer) and [`derive_addresses`] from the mnemonic;
+//! - on the server, [`derive_from_xpub`]: watch-only derivation from an account
+//!   extended public key, so the service never holds private keys.
+//!
+//! Paths are `m/purpose'/coin_type'/account'/change/index`. Coin types (SLIP-44):
+//! BTC 0, LTC 2, DOGE 3, BCH 145, ETH 60; every test network uses 1, except ETH
+//! which uses 60 everywhere (its addresses do not depend on the network).
+//! Schemes: BTC and LTC support all four; DOGE, BCH and ETH only BIP-44.
+
+mod error;
+mod slip132;
+
+use bip39::{Language, Mnemonic};
+use bitcoin::bip32::{ChildNumber, DerivationPath, Xpriv, Xpub};
+use bitcoin::hashes::{hash160, Hash};
+use bitcoin::key::TapTweak;
+use bitcoin::secp256k1::{Secp256k1, Verification};
+use bitcoin::NetworkKind;
+use serde::{Deserialize, Serialize};
+
+use crate::address;
+use crate::{Crypto, Network};
+
+pub use error::WalletError;
+
+/// Most addresses one request may derive (keeps a wasm call short).
+pub const MAX_COUNT: u32 = 100;
+
+const HARDENED: u32 = 1 << 31;
+
+/// Which BIP-43 purpose, hence which address type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheme {
+    /// P2PKH (ETH: account address).
+    Bip44,
+    /// P2SH-wrapped P2WPKH.
+    Bip49,
+    /// Native P2WPKH.
+    Bip84,
+    /// Single-key P2TR.
+    Bip86,
+}
+
+impl Scheme {
+    pub fn purpose(self) -> u32 {
+        match self {
+            Scheme::Bip44 => 44,
+            Scheme::Bip49 => 49,
+            Scheme::Bip84 => 84,
+            Scheme::Bip86 => 86,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Bip44 => "bip44",
+            Scheme::Bip49 => "bip49",
+            Scheme::Bip84 => "bip84",
+            Scheme::Bip86 => "bip86",
+        }
+    }
+}
+
+/// Derive addresses from a mnemonic (on the customer's device).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeriveRequest {
+    pub mnemonic: String,
+    #[serde(default)]
+    pub passphrase: String,
+    pub currency: Crypto,
+    pub network: Network,
+    pub scheme: Scheme,
+    #[serde(default)]
+    pub account: u32,
+    #[serde(default)]
+    pub change: u32,
+    #[serde(default)]
+    pub start: u32,
+    pub count: u32,
+}
+
+/// Derive one address from an account extended public key (on the server).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XpubDeriveRequest {
+    pub xpub: String,
+    pub currency: Crypto,
+    pub network: Network,
+    pub scheme: Scheme,
+    #[serde(default)]
+    pub change: u32,
+    pub index: u32,
+}
+
+/// The account key and the addresses derived under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Derivation {
+    /// e.g. `m/84'/0'/0'`.
+    pub account_path: String,
+    /// Account-level extended public key, SLIP-132 version matching the scheme.
+    pub account_xpub: String,
+    pub addresses: Vec<DerivedAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DerivedAddress {
+    /// e.g. `m/84'/0'/0'/0/5`.
+    pub path: String,
+    pub index: u32,
+    pub address: String,
+    /// Compressed SEC1 public key, hex.
+    pub public_key: String,
+}
+
+/// BIP-39 English mnemonic of `entropy` (16 bytes: 12 words ... 32 bytes: 24 words).
+pub fn mnemonic_from_entropy(entropy: &[u8]) -> Result<String, WalletError> {
+    if !matches!(entropy.len(), 16 | 20 | 24 | 28 | 32) {
+        return Err(WalletError::BadEntropyLength {
+            found: entropy.len(),
+        });
+    }
+    Mnemonic::from_entropy_in(Language::English, entropy)
+        .map(|m| m.to_string())
+        .map_err(|_| WalletError::BadEntropyLength {
+            found: entropy.len(),
+        })
+}
+
+/// Parses a mnemonic; ASCII case and extra whitespace are forgiven.
+pub fn parse_mnemonic(mnemonic: &str) -> Result<Mnemonic, WalletError> {
+    let normalized = mnemonic
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>();
+    Mnemonic::parse_in_normalized(Language::English, &normalized.join(" ")).map_err(|e| match e {
+        bip39::Error::BadWordCount(found) => WalletError::InvalidMnemonicWordCount { found },
+        bip39::Error::UnknownWord(index) => WalletError::InvalidMnemonicWord {
+            index,
+            word: normalized.get(index).cloned().unwrap_or_default(),
+        },
+        bip39::Error::BadEntropyBitCount(_) => WalletError::InvalidMnemonicWordCount {
+            found: normalized.len(),
+        },
+        _ => WalletError::InvalidMnemonicChecksum,
+    })
+}
+
+/// Derives `count` addresses from `start` under `m/purpose'/coin'/account'/change`.
+pub fn derive_addresses(req: &DeriveRequest) -> Result<Derivation, WalletError> {
+    check_supported(req.currency, req.network, req.scheme)?;
+    check_normal(u64::from(req.account))?;
+    check_change(req.change)?;
+    if !(1..=MAX_COUNT).contains(&req.count) {
+        return Err(WalletError::CountOutOfRange {
+            found: req.count,
+            max: MAX_COUNT,
+        });
+    }
+    check_normal(u64::from(req.start) + u64::from(req.count) - 1)?;
+
+    let mnemonic = parse_mnemonic(&req.mnemonic)?;
+    let seed = mnemonic.to_seed(req.passphrase.as_str());
+    let test = req.network != Network::Mainnet;
+    let kind = if test {
+        NetworkKind::Test
+    } else {
+        NetworkKind::Main
+    };
+    let secp = Secp256k1::new();
+    let master = Xpriv::new_master(kind, &seed).map_err(|_| WalletError::Derivation)?;
+    let coin = coin_type(req.currency, req.network);
+    let account_path: DerivationPath = vec![
+        hardened(req.scheme.purpose())?,
+        hardened(coin)?,
+        hardened(req.account)?,
+    ]
+    .into();
+    let account = master
+        .derive_priv(&secp, &account_path)
+        .map_err(|_| WalletError::Derivation)?;
+    let account_xpub = Xpub::from_priv(&secp, &account);
+    let branch = account_xpub
+        .ckd_pub(&secp, normal(req.change)?)
+        .map_err(|_| WalletError::Derivation)?;
+    let prefix = format!(
+        "m/{}'/{coin}'/{}'/{}",
+        req.scheme.purpose(),
+        req.account,
+        req.change
+    );
+    let addresses = (req.start..req.start + req.count)
+        .map(|index| {
+            derive_one(
+                &secp,
+                &branch,
+                req.currency,
+                req.network,
+                req.scheme,
+                &prefix,
+                index,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Derivation {
+        account_path: format!("m/{}'/{coin}'/{}'", req.scheme.purpose(), req.account),
+        account_xpub: slip132::encode(&account_xpub, slip132::version_name(req.scheme, test)),
+        addresses,
+    })
+}
+
+/// Derives the address at `change/index` below an account extended public key.
+pub fn derive_from_xpub(req: &XpubDeriveRequest) -> Result<DerivedAddress, WalletError> {
+    check_supported(req.currency, req.network, req.scheme)?;
+    check_change(req.change)?;
+    check_normal(u64::from(req.index))?;
+    let (xpub, found) = slip132::decode(&req.xpub)?;
+    let expected = slip132::version_name(req.scheme, req.network != Network::Mainnet);
+    if found != expected {
+        return Err(WalletError::XpubVersionMismatch { expected, found });
+    }
+    if xpub.depth != 3 {
+        return Err(WalletError::XpubNotAccountLevel { depth: xpub.depth });
+    }
+    let account = match xpub.child_number {
+        ChildNumber::Hardened { index } => index.to_string() + "'",
+        ChildNumber::Normal { index } => index.to_string(),
+    };
+    let secp = Secp256k1::verification_only();
+    let branch = xpub
+        .ckd_pub(&secp, normal(req.change)?)
+        .map_err(|_| WalletError::Derivation)?;
+    let prefix = format!(
+        "m/{}'/{}'/{account}/{}",
+        req.scheme.purpose(),
+        coin_type(req.currency, req.network),
+        req.change
+    );
+    derive_one(
+        &secp,
+        &branch,
+        req.currency,
+        req.network,
+        req.scheme,
+        &prefix,
+        req.index,
+    )
+}
+
+fn derive_one<C: Verification>(
+    secp: &Secp256k1<C>,
+    branch: &Xpub,
+    currency: Crypto,
+    network: Network,
+    scheme: Scheme,
+    prefix: &str,
+    index: u32,
+) -> Result<DerivedAddress, WalletError> {
+    let child = branch
+        .ckd_pub(secp, normal(index)?)
+        .map_err(|_| WalletError::Derivation)?;
+    let key = child.public_key;
+    let address = encode_address(secp, &key, currency, network, scheme)?;
+    Ok(DerivedAddress {
+        path: format!("{prefix}/{index}"),
+        index,
+        address,
+        public_key: hex::encode(key.serialize()),
+    })
+}
+
+fn encode_address<C: Verification>(
+    secp: &Secp256k1<C>,
+    key: &bitcoin::secp256k1::PublicKey,
+    currency: Crypto,
+    network: Network,
+    scheme: Scheme,
+) -> Result<String, WalletError> {
+    let unsupported = |_| WalletError::UnsupportedCurrencyNetwork { currency, network };
+    if currency == Crypto::Eth {
+        let uncompressed = key.serialize_uncompressed();
+        let mut xy = [0u8; 64];
+        xy.copy_from_slice(&uncompressed[1..]);
+        return Ok(address::encode_eth(&address::eth_address_from_key(&xy)));
+    }
+    let key_hash = hash160::Hash::hash(&key.serialize()).to_byte_array();
+    match scheme {
+        Scheme::Bip44 => address::encode_p2pkh(currency, network, &key_hash).map_err(unsupported),
+        Scheme::Bip49 => {
+            // BIP-49: the redeem script is `0 <keyhash>` (P2WPKH), wrapped in P2SH.
+            let mut redeem = [0u8; 22];
+            redeem[1] = 20;
+            redeem[2..].copy_from_slice(&key_hash);
+            let script_hash = hash160::Hash::hash(&redeem).to_byte_array();
+            address::encode_p2sh(currency, network, &script_hash).map_err(unsupported)
+        }
+        Scheme::Bip84 => {
+            address::encode_segwit(currency, network, 0, &key_hash).map_err(unsupported)
+        }
+        Scheme::Bip86 => {
+            // BIP-86: key-path only, tweaked with an empty script tree (BIP-341).
+            let (internal, _) = key.x_only_public_key();
+            let (output, _) = internal.tap_tweak(secp, None);
+            address::encode_segwit(
+                currency,
+                network,
+                1,
+                &output.to_x_only_public_key().serialize(),
+            )
+            .map_err(unsupported)
+        }
+    }
+}
+
+fn check_supported(currency: Crypto, network: Network, scheme: Scheme) -> Result<(), WalletError> {
+    if !address::supports(currency, network) {
+        return Err(WalletError::UnsupportedCurrencyNetwork { currency, network });
+    }
+    let all_schemes = matches!(currency, Crypto::Btc | Crypto::Ltc);
+    if !all_schemes && scheme != Scheme::Bip44 {
+        return Err(WalletError::UnsupportedScheme { currency, scheme });
+    }
+    Ok(())
+}
+
+fn coin_type(currency: Crypto, network: Network) -> u32 {
+    match (currency, network) {
+        (Crypto::Eth, _) => 60,
+        (_, Network::Testnet | Network::Signet | Network::Regtest) => 1,
+        (Crypto::Btc, Network::Mainnet) => 0,
+        (Crypto::Ltc, Network::Mainnet) => 2,
+        (Crypto::Doge, Network::Mainnet) => 3,
+        (Crypto::Bch, Network::Mainnet) => 145,
+    }
+}
+
+fn check_normal(index: u64) -> Result<(), WalletError> {
+    if index >= u64::from(HARDENED) {
+        return Err(WalletError::HardenedIndex { index });
+    }
+    Ok(())
+}
+
+fn check_change(change: u32) -> Result<(), WalletError> {
+    if change > 1 {
+        return Err(WalletError::InvalidChange { found: change });
+    }
+    Ok(())
+}
+
+fn normal(index: u32) -> Result<ChildNumber, WalletError> {
+    ChildNumber::from_normal_idx(index).map_err(|_| WalletError::HardenedIndex {
+        index: u64::from(index),
+    })
+}
+
+fn hardened(index: u32) -> Result<ChildNumber, WalletError> {
+    ChildNumber::from_hardened_idx(index).map_err(|_| WalletError::HardenedIndex {
+        index: u64::from(index),
+    })
+}
+
+#[cfg(test)]
+mod tests;
