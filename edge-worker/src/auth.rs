@@ -26,7 +26,9 @@ pub fn require_admin(req: &Request, env: &Env) -> Result<(), ApiError> {
         .map_err(|_| ApiError::internal("the ADMIN_TOKEN secret is not set"))?
         .to_string();
     match bearer(req)? {
-        Some(token) if !expected.is_empty() && same_secret(token.as_bytes(), expected.as_bytes()) => {
+        Some(token)
+            if !expected.is_empty() && same_secret(token.as_bytes(), expected.as_bytes()) =>
+        {
             Ok(())
         }
         _ => Err(ApiError::Unauthorized),

@@ -36,7 +36,9 @@ pub async fn read_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 /// Parses `bytes` as a `T`, refusing unknown fields, wrong types and trailing data.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.is_empty() {
-        return Err(ApiError::malformed("the request body is empty; send a JSON object"));
+        return Err(ApiError::malformed(
+            "the request body is empty; send a JSON object",
+        ));
     }
     let mut unknown: Vec<String> = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);

@@ -72,7 +72,8 @@ fn unavailable(detail: impl std::fmt::Display) -> ApiError {
 impl ChainSource for Esplora {
     async fn balance(&self, crypto: Crypto, address: &str) -> Result<ChainBalance, ApiError> {
         // The address was validated by the caller, so it is safe in a path segment.
-        let url = Url::parse(&format!("{}/address/{address}", self.base_url)).map_err(unavailable)?;
+        let url =
+            Url::parse(&format!("{}/address/{address}", self.base_url)).map_err(unavailable)?;
         let mut response = Fetch::Url(url).send().await.map_err(unavailable)?;
         if response.status_code() != 200 {
             return Err(unavailable(format!(

@@ -3,6 +3,8 @@
 //! Randomness comes from WebCrypto through `getrandom` and may only be drawn inside a
 //! request or event handler, never at module load.
 
+use chrono::{DateTime, Utc};
+
 use crate::problem::ApiError;
 
 /// `n` random bytes as lower-case hex.
@@ -20,4 +22,15 @@ pub fn new_id(prefix: &str) -> Result<String, ApiError> {
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64
+}
+
+/// The current time as the core takes it.
+pub fn now() -> DateTime<Utc> {
+    time_of(now_ms())
+}
+
+/// A stored millisecond timestamp as a time (the epoch if out of range, which stored
+/// values never are).
+pub fn time_of(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }

@@ -10,7 +10,9 @@
 //! Architecture invariants: only `store/` touches D1 and KV; every query of client data
 //! filters by `client_id`; money is `Decimal` or a decimal string, never a float.
 
-use worker::{event, Context, Env, Method, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent,
+};
 
 mod auth;
 mod body;
@@ -50,6 +52,7 @@ async fn route(req: Request, env: &Env) -> Result<Response, ApiError> {
             admin::put_config(req, env, &id).await
         }
         (Put, ["v1", "admin", "rates"]) => admin::put_rates(req, env).await,
+        (Post, ["v1", "admin", "rates", "refresh"]) => admin::refresh_rates(&req, env).await,
 
         (Get, ["v1", "config"]) => config::get(&req, env).await,
         (Get, ["v1", "rates"]) => rates::get(&req, env).await,
@@ -80,7 +83,10 @@ async fn route(req: Request, env: &Env) -> Result<Response, ApiError> {
 }
 
 fn is_api_path(segments: &[&str]) -> bool {
-    matches!(segments.first(), Some(&"v1") | Some(&"healthz") | Some(&"openapi.json"))
+    matches!(
+        segments.first(),
+        Some(&"v1") | Some(&"healthz") | Some(&"openapi.json")
+    )
 }
 
 /// 405 for a known path with another method, 404 for anything else under the API.
@@ -92,6 +98,7 @@ fn known_path_or_404(segments: &[&str]) -> ApiError {
             | ["v1", "admin", "clients"]
             | ["v1", "admin", "clients", _, "config"]
             | ["v1", "admin", "rates"]
+            | ["v1", "admin", "rates", "refresh"]
             | ["v1", "config"]
             | ["v1", "rates"]
             | ["v1", "quotes"]
@@ -114,12 +121,18 @@ async fn serve_asset(req: Request, env: &Env) -> Result<Response, ApiError> {
 }
 
 #[event(queue)]
-async fn queue(batch: MessageBatch<settlement::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
+async fn queue(
+    batch: MessageBatch<settlement::Job>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
     settlement::handle_batch(batch, &env).await;
     Ok(())
 }
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    rates::refresh_from_source(&env).await;
+    if let Err(e) = rates::refresh_from_source(&env).await {
+        worker::console_error!("scheduled rates refresh failed: {e}");
+    }
 }

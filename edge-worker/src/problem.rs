@@ -7,7 +7,10 @@
 
 use std::fmt;
 
+use cryptoexchange_core as core;
+
 use serde::Serialize;
+use serde_json::{Map, Value};
 use worker::{console_error, Response};
 
 /// An error a request can end with. `code()` is part of the public API.
@@ -17,29 +20,53 @@ pub enum ApiError {
     /// No or malformed `Authorization: Bearer` header, or an unknown key.
     Unauthorized,
     /// The resource does not exist for this caller (also for other clients' resources).
-    NotFound { what: &'static str },
+    NotFound {
+        what: &'static str,
+    },
     MethodNotAllowed,
-    BodyTooLarge { limit: usize },
+    BodyTooLarge {
+        limit: usize,
+    },
     /// The body is not JSON, or not the JSON this endpoint takes (unknown field, wrong type).
-    MalformedBody { detail: String },
+    MalformedBody {
+        detail: String,
+    },
     /// A path or query parameter is not acceptable.
-    InvalidParameter { name: &'static str, detail: String },
+    InvalidParameter {
+        name: &'static str,
+        detail: String,
+    },
     IdempotencyKeyMissing,
     IdempotencyKeyReused,
-    QuoteExpired { quote_id: String },
-    NoRates { pair: String },
-    StaleRates { age_seconds: u64, max_age_seconds: u64 },
-    NoXpubRegistered { currency: String },
+    QuoteExpired {
+        quote_id: String,
+    },
+    NoRates {
+        pair: String,
+    },
+    NoXpubRegistered {
+        currency: String,
+    },
     /// The blockchain data source failed or answered something we cannot read.
-    ChainUnavailable { detail: String },
+    ChainUnavailable {
+        detail: String,
+    },
     /// A rule of the core refused the request; `status` is chosen in [`domain_status`].
-    Domain { code: &'static str, detail: String },
+    /// `facts` are the error's own fields (limit, used, requested...), sent as
+    /// extension members of the problem.
+    Domain {
+        code: String,
+        detail: String,
+        facts: Map<String, Value>,
+    },
     /// Storage or runtime failure; the detail is logged, never sent.
-    Internal { detail: String },
+    Internal {
+        detail: String,
+    },
 }
 
 impl ApiError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound { .. } => "not_found",
@@ -51,10 +78,9 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::QuoteExpired { .. } => "quote_expired",
             ApiError::NoRates { .. } => "no_rates",
-            ApiError::StaleRates { .. } => "stale_rates",
             ApiError::NoXpubRegistered { .. } => "no_xpub_registered",
             ApiError::ChainUnavailable { .. } => "chain_unavailable",
-            ApiError::Domain { code, .. } => code,
+            ApiError::Domain { code, .. } => code.as_str(),
             ApiError::Internal { .. } => "internal_error",
         }
     }
@@ -71,10 +97,9 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => 422,
             ApiError::QuoteExpired { .. } => 409,
             ApiError::NoRates { .. } => 503,
-            ApiError::StaleRates { .. } => 503,
             ApiError::NoXpubRegistered { .. } => 409,
             ApiError::ChainUnavailable { .. } => 502,
-            ApiError::Domain { code, .. } => domain_status(code),
+            ApiError::Domain { code, .. } => domain_status(code.as_str()),
             ApiError::Internal { .. } => 500,
         }
     }
@@ -91,7 +116,6 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "Idempotency-Key reused with a different request",
             ApiError::QuoteExpired { .. } => "Quote expired",
             ApiError::NoRates { .. } => "No exchange rate",
-            ApiError::StaleRates { .. } => "Exchange rates are stale",
             ApiError::NoXpubRegistered { .. } => "No xpub registered for this currency",
             ApiError::ChainUnavailable { .. } => "Blockchain data unavailable",
             ApiError::Domain { .. } => "Request refused",
@@ -115,26 +139,86 @@ impl ApiError {
         if let ApiError::Internal { detail } = &self {
             console_error!("internal error: {detail}");
         }
+        let facts = match &self {
+            ApiError::Domain { facts, .. } => facts.clone(),
+            _ => Map::new(),
+        };
         let body = Problem {
             r#type: format!("/problems/{}", self.code()),
             title: self.title(),
             status: self.status(),
             detail: self.to_string(),
-            code: self.code(),
+            code: self.code().to_owned(),
+            facts,
         };
         problem_response(&body)
     }
 }
 
-/// HTTP status of each refusal code coming from the core. Unknown codes are input
-/// errors (422): the core only refuses because of what the caller sent.
+/// HTTP status of each refusal code coming from the core. Anything not listed is an
+/// input error (422): the core refuses because of what the caller sent.
 fn domain_status(code: &str) -> u16 {
     match code {
-        "order_below_minimum" | "order_above_maximum" => 422,
-        "daily_limit_exceeded" | "monthly_limit_exceeded" => 422,
-        "currency_not_enabled" | "unsupported_pair" => 422,
+        // The service cannot price right now; retrying later may work.
+        "stale_rate" | "rate_in_future" => 503,
         "invalid_transition" => 409,
         _ => 422,
+    }
+}
+
+/// Turns a core error (serialized by the core as `{code, message, ...facts}`) into a
+/// problem. Every core error enum goes through here, so the wire shape is the core's.
+fn from_core<E: Serialize + fmt::Display>(error: &E) -> ApiError {
+    let mut facts = match serde_json::to_value(error) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let code = match facts.remove("code") {
+        Some(Value::String(code)) => code,
+        _ => "invalid_request".to_owned(),
+    };
+    facts.remove("message");
+    // Problem members of RFC 9457 must not be overwritten by a fact of the same name.
+    for reserved in ["type", "title", "status", "detail"] {
+        if let Some(v) = facts.remove(reserved) {
+            facts.insert(format!("{reserved}_value"), v);
+        }
+    }
+    ApiError::Domain {
+        code,
+        detail: error.to_string(),
+        facts,
+    }
+}
+
+macro_rules! core_errors {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                from_core(&e)
+            }
+        }
+    )*};
+}
+
+core_errors!(
+    core::config::ConfigError,
+    core::limits::LimitError,
+    core::money::AmountError,
+    core::order::OrderError,
+    core::quote::QuoteError,
+    core::rates::RateError,
+    core::address::AddressError,
+    core::wallet::WalletError,
+);
+
+impl From<core::CurrencyError> for ApiError {
+    fn from(e: core::CurrencyError) -> Self {
+        ApiError::Domain {
+            code: e.code().to_owned(),
+            detail: e.to_string(),
+            facts: Map::new(),
+        }
     }
 }
 
@@ -161,13 +245,6 @@ impl fmt::Display for ApiError {
                 write!(f, "quote {quote_id} has expired; request a new quote")
             }
             ApiError::NoRates { pair } => write!(f, "no exchange rate is known for {pair}"),
-            ApiError::StaleRates {
-                age_seconds,
-                max_age_seconds,
-            } => write!(
-                f,
-                "the latest rates are {age_seconds} s old, more than the {max_age_seconds} s this client accepts"
-            ),
             ApiError::NoXpubRegistered { currency } => write!(
                 f,
                 "no xpub is registered for {currency} in this client's configuration; register one with \
@@ -201,7 +278,9 @@ struct Problem {
     title: &'static str,
     status: u16,
     detail: String,
-    code: &'static str,
+    code: String,
+    #[serde(flatten)]
+    facts: Map<String, Value>,
 }
 
 fn problem_response(problem: &Problem) -> Response {
@@ -209,13 +288,15 @@ fn problem_response(problem: &Problem) -> Response {
         r#"{"type":"/problems/internal_error","title":"Internal error","status":500,"code":"internal_error"}"#
             .to_owned()
     });
-    let response = Response::builder()
-        .with_status(problem.status)
-        .with_header("content-type", "application/problem+json")
-        .and_then(|b| b.ok(body));
+    let response = Response::ok(body).map(|r| r.with_status(problem.status));
     match response {
-        Ok(r) => r,
-        // Building a response only fails on invalid header values, which are constants here.
+        Ok(mut r) => {
+            // Building a response and setting a constant header cannot fail in practice.
+            let _ = r
+                .headers_mut()
+                .set("content-type", "application/problem+json");
+            r
+        }
         Err(_) => Response::builder().with_status(500).empty(),
     }
 }

@@ -14,6 +14,35 @@ pub const SIGNATURE_HEADER: &str = "CryptoExchange-Signature";
 /// Attempts before an event is given up (its row keeps `last_error`).
 pub const MAX_ATTEMPTS: u32 = 8;
 
+/// The JSON body of one order event. `sequence` counts the order's status changes
+/// from 1 (its creation), so a receiver can order events that arrive out of order.
+#[allow(clippy::too_many_arguments)]
+pub fn order_event(
+    event_id: &str,
+    order_id: &str,
+    customer_id: &str,
+    sequence: u32,
+    status: &str,
+    tx_id: Option<&str>,
+    failure_reason: Option<&str>,
+    at_ms: i64,
+) -> String {
+    serde_json::json!({
+        "event_id": event_id,
+        "type": "order.status_changed",
+        "sequence": sequence,
+        "created_at": crate::ids::time_of(at_ms),
+        "data": {
+            "order_id": order_id,
+            "customer_id": customer_id,
+            "status": status,
+            "tx_id": tx_id,
+            "failure_reason": failure_reason,
+        }
+    })
+    .to_string()
+}
+
 /// `v1` signature of `body` sent at `timestamp` (Unix seconds).
 pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
     // HMAC accepts keys of any length, so new_from_slice cannot fail.
@@ -48,7 +77,10 @@ pub async fn deliver(url: &str, secret: &str, timestamp: i64, body: &str) -> Res
         .with_headers(headers.clone())
         .with_body(Some(body.into()));
     let request = Request::new_with_init(url.as_str(), &init).map_err(|e| e.to_string())?;
-    let response = Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
+    let response = Fetch::Request(request)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     match response.status_code() {
         200..=299 => Ok(()),
         status => Err(format!("webhook answered HTTP {status}")),

@@ -59,7 +59,7 @@ export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
   const inspectorPort = await freePort();
   const args = [
     'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
-    '--persist-to', persistDir, '--show-interactive-dev-session=false', '--log-level', 'info',
+    '--persist-to', persistDir, '--show-interactive-dev-session=false', '--log-level', process.env.CX_WRANGLER_LOG_LEVEL ?? 'info',
   ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const child = spawn(WRANGLER, args, {

@@ -7,8 +7,9 @@ use crate::problem::ApiError;
 const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 
 pub fn get() -> Result<Response, ApiError> {
-    let response = Response::builder()
-        .with_header("content-type", "application/json")?
-        .ok(OPENAPI_JSON)?;
+    let mut response = Response::ok(OPENAPI_JSON)?;
+    response
+        .headers_mut()
+        .set("content-type", "application/json")?;
     Ok(response)
 }

@@ -8,7 +8,6 @@ use crate::problem::ApiError;
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClientRow {
     pub client_id: String,
-    pub name: String,
     pub webhook_secret: String,
     pub config_json: String,
 }

@@ -25,6 +25,8 @@ pub fn is_unique_violation(e: &worker::Error) -> bool {
 
 /// A trivial query: D1 is reachable.
 pub async fn ping(db: &worker::D1Database) -> Result<(), ApiError> {
-    db.prepare("SELECT 1").first::<serde_json::Value>(None).await?;
+    db.prepare("SELECT 1")
+        .first::<serde_json::Value>(None)
+        .await?;
     Ok(())
 }
