@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DESKTOP, PHONE, launchBrowser, openDemo, screenshotPath, seedDemoClient } from '../support/demo.mjs';
+import { BIP84 } from '../support/api.mjs';
 import { startFakeEsplora } from '../support/servers.mjs';
 import { ROOT, startWorker } from '../support/worker.mjs';
 
@@ -178,6 +179,25 @@ describe('demo page', () => {
     await page.waitForFunction(() => document.getElementById('address').value.startsWith('ltc1q'));
     await page.locator('[data-testid="address-result"][data-valid="true"]').waitFor();
     assert.match(await byTestId(page, 'wallet-path').textContent(), /m\/84'\/2'\/0'\/0\/0/);
+    assert.deepEqual(problems, []);
+  });
+
+  test('the API derives an address for the customer from the registered xpub, with its balance', async () => {
+    const { page, problems } = await openDemo(browser, worker.url, { apiKey, customerId: 'address-customer' });
+    await connected(page);
+    await choose(page);
+    await byTestId(page, 'create-address').click();
+    const status = page.locator('[data-testid="api-address-status"].ok');
+    await status.waitFor();
+    // The demo client's BTC xpub is the BIP-84 test vector's account: its first receive address.
+    assert.equal(await page.getByLabel(/Address to receive/).inputValue(), BIP84.addresses[0].address);
+    assert.match(await status.textContent(), /m\/84'\/0'\/0'\/0\/0/);
+    await page.locator('[data-testid="address-result"][data-valid="true"]').waitFor();
+    // Its balance comes from the (fake) Esplora: 0.00100000 BTC confirmed, 0.00002500 unconfirmed.
+    const confirmed = byTestId(page, 'balance').locator('[data-field="confirmed"] dd');
+    await confirmed.waitFor();
+    assert.equal(await confirmed.textContent(), '0.00100000');
+    assert.equal(await byTestId(page, 'balance').locator('[data-field="unconfirmed"] dd').textContent(), '0.00002500');
     assert.deepEqual(problems, []);
   });
 

@@ -178,7 +178,7 @@ export async function refreshBalance(state) {
     const dl = document.createElement("dl");
     dl.className = "breakdown";
     for (const [path, value] of flatten(balance)) {
-      if (path === "address" || path === "currency" || path === "crypto") continue;
+      if (value === null || path === "address" || path === "currency") continue;
       const row = document.createElement("div");
       row.dataset.field = path;
       const dt = document.createElement("dt");

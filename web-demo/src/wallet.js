@@ -74,13 +74,11 @@ export async function createApiAddress(state) {
   status.className = "status";
   status.textContent = "Asking the API…";
   try {
-    const created = await state.api.createAddress(state.customerId(), {
-      crypto: $("crypto").value,
-      network: $("network").value,
-    });
+    // The API derives from the xpub the operator registered for the currency, on its network.
+    const created = await state.api.createAddress(state.customerId(), { currency: $("crypto").value });
     setAddress(created.address);
     status.className = "status ok";
-    status.textContent = `The API derived ${created.address}${created.derivation_path ? ` at ${created.derivation_path}` : ""} for ${state.customerId()}.`;
+    status.textContent = `The API derived ${created.address} (${created.network}, ${created.derivation_path}) for ${created.customer_id}.`;
   } catch (error) {
     status.className = "status error";
     status.textContent = `${error.message} (${error.code})`;
