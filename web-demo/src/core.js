@@ -6,19 +6,26 @@ import init, * as core from "cryptoexchange-core";
 const REQUIRED = ["validateAddress", "generateMnemonic", "deriveAddresses", "estimate"];
 
 let ready = null;
+let loaded = false;
 
 /** Resolves to the core's functions once the wasm module is instantiated. */
 export function loadCore() {
-  ready ??= init().then(() => ({
-    version: typeof core.version === "function" ? core.version() : "unknown",
-    missing: REQUIRED.filter((name) => typeof core[name] !== "function"),
-    core,
-  }));
+  ready ??= init().then(() => {
+    loaded = true;
+    return {
+      version: typeof core.version === "function" ? core.version() : "unknown",
+      missing: REQUIRED.filter((name) => typeof core[name] !== "function"),
+      core,
+    };
+  });
   return ready;
 }
 
 /** Calls a core function and returns `{ ok, value }` or `{ ok: false, code, message }`. */
 export function callCore(name, ...args) {
+  if (!loaded) {
+    return { ok: false, code: "core_not_loaded", message: "the WebAssembly core is not loaded (see the top of the page)" };
+  }
   if (typeof core[name] !== "function") {
     return { ok: false, code: "not_in_this_build", message: `this build of cryptoexchange-core has no ${name}()` };
   }
