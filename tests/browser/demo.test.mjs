@@ -25,7 +25,8 @@ before(async () => {
     worker = { url: process.env.DEMO_URL.replace(/\/$/, ''), stop: async () => {} };
   } else {
     esplora = await startFakeEsplora();
-    worker = await startWorker({ vars: { ESPLORA_URL_BTC: esplora.url } });
+    // Balances come from a loopback Esplora (no internet here), for both currencies it serves.
+    worker = await startWorker({ vars: { ESPLORA_URL_BTC: esplora.url, ESPLORA_URL_LTC: esplora.url } });
   }
   ({ apiKey } = await seedDemoClient(worker.url));
   browser = await launchBrowser();

@@ -1,7 +1,5 @@
 // Placing an order at the locked quote, following its status until it ends, and the
 // customer's order list and the destination's balance.
-import { flatten } from "./quote-view.js";
-
 const $ = (id) => document.getElementById(id);
 
 export const TERMINAL = new Set(["completed", "failed", "expired"]);
@@ -177,20 +175,27 @@ export async function refreshBalance(state) {
     const balance = await state.api.balance(state.address.currency, state.address.address);
     const dl = document.createElement("dl");
     dl.className = "breakdown";
-    for (const [path, value] of flatten(balance)) {
-      if (value === null || path === "address" || path === "currency") continue;
+    const rows = [
+      ["total", "Total", "key"],
+      ["confirmed", "Confirmed on chain"],
+      ["unconfirmed", "Unconfirmed"],
+      ["sandbox_received", "Received from sandbox orders"],
+    ];
+    for (const [field, label, className] of rows) {
+      if (balance[field] == null) continue; // sandbox_received is null outside sandbox mode
       const row = document.createElement("div");
-      row.dataset.field = path;
+      row.dataset.field = field;
+      if (className) row.className = className;
       const dt = document.createElement("dt");
-      dt.textContent = path.replace(/[_.]/g, " ");
+      dt.textContent = label;
       const dd = document.createElement("dd");
-      dd.textContent = String(value);
+      dd.textContent = balance[field];
       row.append(dt, dd);
       dl.append(row);
     }
     const head = document.createElement("p");
     head.className = "meta";
-    head.textContent = `${state.address.currency} ${state.address.address}`;
+    head.textContent = `${balance.currency} ${balance.network}: ${balance.address}`;
     out.replaceChildren(head, dl);
   } catch (error) {
     p.className = "error";
