@@ -98,6 +98,12 @@ describe('demo page', () => {
     assert.deepEqual(priced(quote), at250, 'the API prices exactly as the in-browser estimate');
     assert.equal(await byTestId(page, 'quote-match').getAttribute('data-match'), 'yes');
 
+    // Typing on, the locked quote is no longer presented as matching.
+    await amount.pressSequentially('0');
+    assert.equal(await byTestId(page, 'quote-match').getAttribute('data-match'), 'stale');
+    await amount.press('Backspace'); // back to 250: the quote matches again
+    assert.equal(await byTestId(page, 'quote-match').getAttribute('data-match'), 'yes');
+
     // The other side: "I want to receive 0.001 BTC".
     await byTestId(page, 'side-crypto').check();
     await amount.fill('0.001');

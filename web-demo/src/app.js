@@ -3,7 +3,7 @@
 import { checkAddress } from "./address.js";
 import { createApi } from "./api.js";
 import { loadCore } from "./core.js";
-import { fillCurrencies, fillNetworks, lockQuote, updateEstimate } from "./estimate.js";
+import { fillCurrencies, fillNetworks, lockQuote, showMatch, updateEstimate } from "./estimate.js";
 import { placeOrder, refreshBalance, refreshOrders } from "./orders.js";
 import { renderRates } from "./rates.js";
 import { apiKey, customerId, loadSettings, saveSettings } from "./settings.js";
@@ -68,13 +68,19 @@ async function connect() {
   }
 }
 
-function onFormChange() {
+/** Reprices; a quote locked for other input no longer stands beside the estimate as a match. */
+function reprice() {
   updateEstimate(state);
+  showMatch(state);
+}
+
+function onFormChange() {
+  reprice();
 }
 
 function onCurrencyChange() {
   if (state.config) fillNetworks(state.config);
-  updateEstimate(state);
+  reprice();
   followCurrency(); // re-fills the address (and so re-checks it) when it is the generated wallet's
   if (checkAddress(state)) refreshBalance(state);
 }
@@ -100,7 +106,7 @@ function bind() {
   $("refresh-rates").addEventListener("click", async () => {
     try {
       await loadRates();
-      updateEstimate(state);
+      reprice();
     } catch (error) {
       setStatus($("connection-status"), `${error.message} (${error.code})`, "error");
     }

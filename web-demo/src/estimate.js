@@ -87,6 +87,8 @@ export async function lockQuote(state) {
   state.quote = null;
   renderMessage(panel, "Asking the API…");
   match.textContent = "";
+  delete match.dataset.match;
+  panel.classList.remove("stale");
   try {
     const quote = await state.api.createQuote(current.request);
     state.quote = { request: current.request, value: quote };
@@ -98,13 +100,30 @@ export async function lockQuote(state) {
     meta.dataset.testid = "quote-meta";
     meta.textContent = `Quote ${quote.id}, valid until ${new Date(quote.expires_at).toLocaleTimeString()}`;
     panel.prepend(meta);
-    match.dataset.match = diff.length === 0 ? "yes" : "no";
-    match.className = diff.length === 0 ? "status ok" : "status error";
-    match.textContent =
-      diff.length === 0
-        ? "The API's quote is exactly the in-browser estimate."
-        : `The API's quote differs from the estimate in: ${diff.join(", ")} (rates may have moved).`;
+    showMatch(state);
   } catch (error) {
     renderMessage(panel, error.message, { kind: "error", code: error.code });
   }
+}
+
+/**
+ * Says whether the locked quote equals the estimate beside it, or that it was locked for
+ * other input (then it is greyed out until locked again).
+ */
+export function showMatch(state) {
+  const match = $("quote-match");
+  const { quote, estimate } = state;
+  if (!quote) return;
+  const stale = !estimate || JSON.stringify(quote.request) !== JSON.stringify(estimate.request);
+  $("quote").classList.toggle("stale", stale);
+  const diff = stale ? [] : differences(estimate.value, quote.value);
+  const [kind, text] = stale
+    ? ["stale", "The locked quote is for the previous input: lock again to compare."]
+    : diff.length === 0
+      ? ["yes", "The API's quote is exactly the in-browser estimate."]
+      : ["no", `The API's quote differs from the estimate in: ${diff.join(", ")} (rates may have moved).`];
+  if (match.dataset.match === kind) return; // unchanged: do not re-announce it on every keystroke
+  match.dataset.match = kind;
+  match.className = `status ${kind === "yes" ? "ok" : kind === "no" ? "error" : ""}`.trim();
+  match.textContent = text;
 }
