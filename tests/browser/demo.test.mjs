@@ -278,7 +278,9 @@ describe('demo page', () => {
     await page.keyboard.press('Enter');
     await byTestId(page, 'quote-meta').waitFor();
     // The estimate and the order status are announced to screen readers.
-    assert.equal(await byTestId(page, 'estimate').getAttribute('aria-live'), 'polite');
+    const summary = byTestId(page, 'estimate-summary');
+    assert.equal(await summary.getAttribute('aria-live'), 'polite');
+    assert.match(await summary.textContent(), /^You pay \d+\.\d{2} EUR and receive \d+\.\d{8} BTC/);
     assert.equal(await byTestId(page, 'order-status').getAttribute('aria-live'), 'polite');
     // Every control has an accessible name.
     const unnamed = await page.locator('input, select, button').evaluateAll((els) =>

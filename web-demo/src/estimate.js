@@ -12,8 +12,9 @@ function fillSelect(select, values, keep) {
 }
 
 /** The JSON as the API or the core returned it, folded: developers want to see the shape. */
-function rawJson(value) {
+function rawJson(value, { open = false } = {}) {
   const details = document.createElement("details");
+  details.open = open;
   const summary = document.createElement("summary");
   summary.textContent = "JSON";
   const pre = document.createElement("pre");
@@ -52,29 +53,37 @@ export function quoteRequestFromForm() {
 }
 
 /**
- * Recomputes the estimate from the form. Returns `{ request, estimate }` when it priced,
+ * Recomputes the estimate from the form. Returns `{ request, value }` when it priced,
  * null otherwise (the reason is shown in the estimate panel).
  */
 export function updateEstimate(state) {
   const panel = $("estimate");
+  const summary = $("estimate-summary");
   const request = quoteRequestFromForm();
   state.estimate = null;
   if (!request) {
     renderMessage(panel, "Type an amount to see the price, every fee and the total.");
+    summary.textContent = "";
     return null;
   }
   if (!state.config || !state.rates) {
     renderMessage(panel, "Connect first: the estimate needs the client's config and the rates.");
+    summary.textContent = "";
     return null;
   }
   const result = callCore("estimate", request, state.rates, state.config);
   if (!result.ok) {
     renderMessage(panel, result.message, { kind: "error", code: result.code });
+    summary.textContent = `No estimate: ${result.message}`;
     return null;
   }
-  state.estimate = { request, value: result.value };
-  renderQuote(panel, result.value);
-  panel.append(rawJson(result.value));
+  const q = result.value;
+  state.estimate = { request, value: q };
+  const jsonOpen = panel.querySelector("details")?.open; // keep it open while typing
+  renderQuote(panel, q);
+  panel.append(rawJson(q, { open: jsonOpen }));
+  // One short sentence for screen readers, rather than the whole table on every keystroke.
+  summary.textContent = `You pay ${q.fiat_amount} ${q.fiat} and receive ${q.crypto_amount} ${q.crypto}, fees ${q.fees.total} ${q.fiat} included.`;
   return state.estimate;
 }
 

@@ -1,8 +1,8 @@
 // Shows a priced quote (the core's estimate or the API's quote: the same JSON) as a
 // list of labelled values, and compares two of them field by field.
 
-// Fields that only the API's stored quote has; they are not part of the price.
-const NOT_PRICED = new Set(["id", "quote_id", "expires_at", "created_at", "object"]);
+// Fields that only the API's quote has; they are not part of the price.
+const NOT_PRICED = new Set(["id", "expires_at"]);
 
 /** [path, value] pairs of the scalar leaves, nested keys joined with dots. */
 export function flatten(value, prefix = "") {
