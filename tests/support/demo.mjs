@@ -7,8 +7,11 @@ import { ADMIN_TOKEN, ROOT } from './worker.mjs';
 
 export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 
-/** The demo client of scripts/seed-demo: its config (two fiats, every crypto) and rates. */
-export const DEMO = JSON.parse(readFileSync(join(ROOT, 'web-demo', 'demo-client.json'), 'utf8'));
+/**
+ * The browser tests' client: two fiats, every crypto, BTC also on testnet, and as BTC xpub
+ * the BIP-84 test vector's account (mnemonic "abandon … about": public test data).
+ */
+export const DEMO = JSON.parse(readFileSync(join(ROOT, 'tests', 'support', 'demo-client.json'), 'utf8'));
 
 async function admin(url, method, path, body) {
   const r = await fetch(url + path, {
