@@ -84,10 +84,16 @@ export function placeOrder(base, apiKey, customer, body, key) {
   return call(base, 'POST', `/v1/customers/${customer}/orders`, { token: apiKey, body, headers });
 }
 
+/** Every code the worker may answer, as documented in openapi.json. */
+const DOCUMENTED_CODES = new Set(
+  JSON.parse(readFileSync(join(ROOT, 'edge-worker', 'openapi.json'), 'utf8')).components.schemas.Problem.properties.code.enum,
+);
+
 export function assertProblem(assert, r, status, code) {
   assert.equal(r.status, status, `expected ${status} ${code}, got ${r.status}: ${r.text}`);
   assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
   assert.equal(r.body.code, code, r.text);
   assert.equal(r.body.status, status);
   for (const member of ['type', 'title', 'detail']) assert.equal(typeof r.body[member], 'string', member);
+  assert.ok(DOCUMENTED_CODES.has(code), `code ${code} is not documented in openapi.json`);
 }

@@ -38,6 +38,15 @@ export function ensureDevVars() {
   if (!existsSync(target)) copyFileSync(join(ROOT, '.dev.vars.example'), target);
 }
 
+/**
+ * Runs scripts/build-worker (a no-op when the build is fresh) before wrangler does,
+ * so a stale build shows as a build error here instead of a slow wrangler start.
+ */
+export function buildWorker() {
+  const r = spawnSync(join(ROOT, 'scripts', 'build-worker'), [], { cwd: ROOT, env: QUIET_ENV, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`scripts/build-worker failed:\n${r.stdout}\n${r.stderr}`);
+}
+
 export function applyMigrations(persistDir) {
   const r = spawnSync(
     WRANGLER,
@@ -53,6 +62,7 @@ export function applyMigrations(persistDir) {
  */
 export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
   ensureDevVars();
+  buildWorker();
   const persistDir = mkdtempSync(join(tmpdir(), 'cx-worker-'));
   applyMigrations(persistDir);
   const port = await freePort();
