@@ -82,20 +82,8 @@ pub struct CryptoSettings {
 #[serde(deny_unknown_fields)]
 pub struct XpubSettings {
     pub xpub: String,
-    pub scheme: XpubScheme,
+    pub scheme: crate::wallet::Scheme,
     pub network: Network,
-}
-
-/// The derivation scheme of an extended public key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum XpubScheme {
-    /// Legacy P2PKH (xpub/tpub); also the scheme for ETH (m/44'/60').
-    Bip44,
-    /// Nested SegWit P2SH-P2WPKH (ypub/upub).
-    Bip49,
-    /// Native SegWit P2WPKH (zpub/vpub).
-    Bip84,
 }
 
 /// A configuration an administrator may not set.

@@ -29,4 +29,6 @@ pub mod wallet;
 #[cfg(feature = "wasm")]
 mod wasm;
 
+pub use address::{validate_address, AddressError, AddressKind, ValidAddress};
 pub use currency::{Crypto, CurrencyError, Fiat, Network};
+pub use quote::estimate;

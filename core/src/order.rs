@@ -154,7 +154,7 @@ pub enum OrderError {
     Amount(AmountError),
     InvalidAddress {
         address: String,
-        reason: String,
+        error: crate::address::AddressError,
     },
     InvalidId {
         field: &'static str,
@@ -191,6 +191,10 @@ impl OrderError {
             OrderError::InvalidId { field } => {
                 facts.insert("field".to_owned(), (*field).into());
             }
+            OrderError::InvalidAddress { error, .. } => {
+                // The precise reason (bad_checksum, wrong_network...) for clients to branch on.
+                facts.insert("reason_code".to_owned(), error.code().into());
+            }
             _ => {}
         }
         crate::api::ErrorBody::new(self.code(), self, facts)
@@ -222,8 +226,8 @@ impl fmt::Display for OrderError {
                 write!(f, "network {network} is not enabled for {crypto}")
             }
             OrderError::Amount(e) => e.fmt(f),
-            OrderError::InvalidAddress { address, reason } => {
-                write!(f, "invalid destination address {address:?}: {reason}")
+            OrderError::InvalidAddress { address, error } => {
+                write!(f, "invalid destination address {address:?}: {error}")
             }
             OrderError::InvalidId { field } => {
                 write!(
@@ -319,24 +323,16 @@ fn check_id(field: &'static str, id: &str) -> Result<(), OrderError> {
 }
 
 /// The single call site of address validation for orders.
-// TODO(lead): wire `crate::address::validate_address(crypto, network, address)`
-// here once the address module lands, mapping its error to InvalidAddress
-// with the AddressError's message as `reason`. Until then only the shape
-// shared by every supported encoding is checked.
 fn check_destination(crypto: Crypto, network: Network, address: &str) -> Result<(), OrderError> {
-    let _ = (crypto, network);
-    let plausible = (14..=128).contains(&address.len())
-        && address
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b':');
-    if plausible {
-        Ok(())
-    } else {
-        Err(OrderError::InvalidAddress {
-            address: address.chars().take(128).collect(),
-            reason: "not a plausible address".to_owned(),
+    crate::address::validate_address(crypto, address, Some(network))
+        .map(|_| ())
+        .map_err(|error| OrderError::InvalidAddress {
+            address: address
+                .chars()
+                .take(crate::address::MAX_ADDRESS_LEN)
+                .collect(),
+            error,
         })
-    }
 }
 
 #[cfg(test)]
@@ -457,5 +453,16 @@ mod tests {
         );
         assert_eq!(code_of(|r| r.customer_id = String::new()), "invalid_id");
         assert_eq!(code_of(|r| r.quote_id = Some("a b".into())), "invalid_id");
+    }
+
+    #[test]
+    fn rejects_destination_on_another_network_with_the_precise_reason() {
+        let mut r = request();
+        // BIP-173's testnet P2WPKH example, sent to a mainnet order.
+        r.destination_address = "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx".into();
+        let err = validate_place_order(&r, &sample()).unwrap_err();
+        let body = err.body();
+        assert_eq!(body.code, "invalid_address");
+        assert_eq!(body.facts["reason_code"], "wrong_network");
     }
 }

@@ -40,32 +40,41 @@ pub fn validate_address(
     address: &str,
     #[wasm_bindgen(unchecked_param_type = "Network | null")] network: Option<String>,
 ) -> JsValue {
-    let checked = parse_currency_and_network(currency, network.as_deref()).and_then(
-        |(currency, network)| {
+    let checked =
+        parse_currency_and_network(currency, network.as_deref()).and_then(|(currency, network)| {
             address::validate_address(currency, address, network).map_err(|e| address_body(&e))
-        },
-    );
-    let answer = match &checked {
-        Ok(address) => to_js(&AddressCheck::Valid { valid: true, address }),
-        Err(error) => to_js(&AddressCheck::Invalid { valid: false, error }),
+        });
+    // Built field by field: this is the hot path of bulk validation.
+    let answer = js_sys::Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = js_sys::Reflect::set(&answer, &JsValue::from_str(key), &value);
     };
-    answer.unwrap_or(JsValue::NULL)
-}
-
-/// `{ valid: true, ...address }` or `{ valid: false, code, message }`.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum AddressCheck<'a> {
-    Valid {
-        valid: bool,
-        #[serde(flatten)]
-        address: &'a address::ValidAddress,
-    },
-    Invalid {
-        valid: bool,
-        #[serde(flatten)]
-        error: &'a ErrorBody,
-    },
+    match &checked {
+        Ok(address) => {
+            set("valid", JsValue::TRUE);
+            set("currency", address.currency.ticker().into());
+            set("network", address.network.as_str().into());
+            set("kind", address.kind.as_str().into());
+            set("normalized", address.normalized.as_str().into());
+            set(
+                "script_pubkey",
+                address
+                    .script_pubkey
+                    .as_deref()
+                    .map_or(JsValue::NULL, JsValue::from_str),
+            );
+            set(
+                "witness_version",
+                address.witness_version.map_or(JsValue::NULL, JsValue::from),
+            );
+        }
+        Err(error) => {
+            set("valid", JsValue::FALSE);
+            set("code", error.code.as_str().into());
+            set("message", error.message.as_str().into());
+        }
+    }
+    answer.into()
 }
 
 /// Checks many addresses in one call: `null` for a valid one, else its error code.
@@ -80,12 +89,10 @@ pub fn validate_addresses(
         parse_currency_and_network(currency, network.as_deref()).map_err(|b| throw(&b))?;
     Ok(addresses
         .iter()
-        .map(
-            |a| match address::validate_address(currency, a, network) {
-                Ok(_) => JsValue::NULL,
-                Err(e) => JsValue::from_str(e.code()),
-            },
-        )
+        .map(|a| match address::validate_address(currency, a, network) {
+            Ok(_) => JsValue::NULL,
+            Err(e) => JsValue::from_str(e.code()),
+        })
         .collect())
 }
 
@@ -119,7 +126,11 @@ pub fn generate_mnemonic(
 pub fn derive_addresses(
     #[wasm_bindgen(unchecked_param_type = "DeriveRequest")] request: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let request: DeriveRequest = from_js(request, "derive request")?;
+    let mut request: DeriveRequest = from_js(request, "derive request")?;
+    // BIP-39 wants the NFKD passphrase; JS normalizes, so the wasm carries no Unicode tables.
+    request.passphrase = js_sys::JsString::from(request.passphrase.as_str())
+        .normalize("NFKD")
+        .into();
     let derivation = wallet::derive_addresses(&request).map_err(|e| coded(e.code(), e))?;
     to_js(&derivation)
 }
@@ -164,7 +175,9 @@ pub fn check_limits(
 ) -> Result<(), JsValue> {
     let config: ClientConfig = from_js(config, "client configuration")?;
     let history: Vec<SpentEntry> = from_js(history, "order history")?;
-    let fiat: Fiat = fiat.parse().map_err(|e: crate::CurrencyError| coded(e.code(), e))?;
+    let fiat: Fiat = fiat
+        .parse()
+        .map_err(|e: crate::CurrencyError| coded(e.code(), e))?;
     let amount = crate::money::parse_positive_amount(amount, fiat.minor_units())
         .map_err(|e| throw(&e.body()))?;
     let now = parse_now(now.as_deref())?;
@@ -203,12 +216,8 @@ pub fn is_final_status(
 }
 
 fn parse_status(status: &str) -> Result<OrderStatus, JsValue> {
-    serde_json::from_value(serde_json::Value::String(status.to_owned())).map_err(|_| {
-        coded(
-            "unknown_status",
-            format!("unknown order status {status:?}"),
-        )
-    })
+    serde_json::from_value(serde_json::Value::String(status.to_owned()))
+        .map_err(|_| coded("unknown_status", format!("unknown order status {status:?}")))
 }
 
 fn parse_currency_and_network(

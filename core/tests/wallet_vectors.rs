@@ -38,7 +38,7 @@ fn bip39_trezor_vectors() {
             other => failures.push(format!("{}: mnemonic {other:?}", v.entropy)),
         }
         let seed = match parse_mnemonic(&v.mnemonic) {
-            Ok(m) => m.to_seed(file.passphrase.as_str()),
+            Ok(m) => m.to_seed_normalized(file.passphrase.as_str()),
             Err(e) => {
                 failures.push(format!("{}: parse failed: {e}", v.entropy));
                 continue;

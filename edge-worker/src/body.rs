@@ -62,3 +62,40 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cryptoexchange_core::api::QuoteRequest;
+
+    const QUOTE: &str = r#"{"crypto":"BTC","network":"mainnet","fiat":"EUR","amount":"100.00","amount_currency":"EUR"}"#;
+
+    fn code_of(r: Result<QuoteRequest, ApiError>) -> String {
+        r.err().map(|e| e.code().to_owned()).unwrap_or_default()
+    }
+
+    #[test]
+    fn parses_a_valid_body() {
+        let q: QuoteRequest = parse_json(QUOTE.as_bytes()).unwrap();
+        assert_eq!(q.amount, "100.00");
+    }
+
+    #[test]
+    fn refuses_empty_trailing_and_mistyped_bodies() {
+        assert_eq!(code_of(parse_json(b"")), "malformed_body");
+        assert_eq!(
+            code_of(parse_json(format!("{QUOTE} {{}}").as_bytes())),
+            "malformed_body"
+        );
+        let number = QUOTE.replace(r#""100.00""#, "100");
+        assert_eq!(code_of(parse_json(number.as_bytes())), "malformed_body");
+    }
+
+    #[test]
+    fn names_an_unknown_field() {
+        let body = QUOTE.replace('}', r#","colour":"red"}"#);
+        let err = parse_json::<QuoteRequest>(body.as_bytes()).unwrap_err();
+        assert_eq!(err.code(), "malformed_body");
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+}

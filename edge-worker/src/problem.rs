@@ -300,3 +300,34 @@ fn problem_response(problem: &Problem) -> Response {
         Err(_) => Response::builder().with_status(500).empty(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cryptoexchange_core::money::parse_positive_amount;
+
+    #[test]
+    fn a_core_error_keeps_its_code_and_facts() {
+        let err: ApiError = parse_positive_amount("1.234", 2).unwrap_err().into();
+        assert_eq!(err.code(), "too_many_decimals");
+        assert_eq!(err.status(), 422);
+        let ApiError::Domain { facts, .. } = &err else {
+            panic!("expected a domain error, got {err:?}");
+        };
+        assert!(!facts.contains_key("code") && !facts.contains_key("message"));
+    }
+
+    #[test]
+    fn stale_rates_are_a_503_and_limits_a_422() {
+        assert_eq!(domain_status("stale_rate"), 503);
+        assert_eq!(domain_status("daily_limit_exceeded"), 422);
+        assert_eq!(domain_status("invalid_transition"), 409);
+    }
+
+    #[test]
+    fn internal_details_are_not_shown() {
+        let err = ApiError::internal("D1_ERROR: no such table: orders");
+        assert_eq!(err.status(), 500);
+        assert!(!err.to_string().contains("D1_ERROR"));
+    }
+}

@@ -50,6 +50,21 @@ pub enum AddressKind {
     Account,
 }
 
+impl AddressKind {
+    /// The wire name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressKind::P2pkh => "p2pkh",
+            AddressKind::P2sh => "p2sh",
+            AddressKind::P2wpkh => "p2wpkh",
+            AddressKind::P2wsh => "p2wsh",
+            AddressKind::P2tr => "p2tr",
+            AddressKind::WitnessUnknown => "witness_unknown",
+            AddressKind::Account => "account",
+        }
+    }
+}
+
 /// An accepted address with what we learned from it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidAddress {

@@ -491,3 +491,11 @@ fn dogecoin_testnet_accepts_n_and_m() {
     let v = validate_address(Doge, &m, Some(Testnet)).unwrap();
     assert_eq!((v.network, v.kind), (Testnet, AddressKind::P2pkh));
 }
+
+#[test]
+fn kind_names_match_their_serde_form() {
+    use super::AddressKind::*;
+    for kind in [P2pkh, P2sh, P2wpkh, P2wsh, P2tr, WitnessUnknown, Account] {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+    }
+}

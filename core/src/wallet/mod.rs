@@ -119,6 +119,25 @@ pub struct DerivedAddress {
 }
 
 /// BIP-39 English mnemonic of `entropy` (16 bytes: 12 words ... 32 bytes: 24 words).
+/// BIP-39 salts the seed with the NFKD form of the passphrase.
+#[cfg(feature = "nfkd")]
+fn nfkd(passphrase: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::UnicodeNormalization;
+    if passphrase.is_ascii() {
+        passphrase.into()
+    } else {
+        passphrase.nfkd().collect::<String>().into()
+    }
+}
+
+/// Without the `nfkd` feature the caller normalizes: the npm package does it with
+/// JavaScript's own `String.prototype.normalize("NFKD")`, which saves shipping
+/// Unicode tables (a third of the package) in the wasm.
+#[cfg(not(feature = "nfkd"))]
+fn nfkd(passphrase: &str) -> std::borrow::Cow<'_, str> {
+    passphrase.into()
+}
+
 pub fn mnemonic_from_entropy(entropy: &[u8]) -> Result<String, WalletError> {
     if !matches!(entropy.len(), 16 | 20 | 24 | 28 | 32) {
         return Err(WalletError::BadEntropyLength {
@@ -165,7 +184,7 @@ pub fn derive_addresses(req: &DeriveRequest) -> Result<Derivation, WalletError> 
     check_normal(u64::from(req.start) + u64::from(req.count) - 1)?;
 
     let mnemonic = parse_mnemonic(&req.mnemonic)?;
-    let seed = mnemonic.to_seed(req.passphrase.as_str());
+    let seed = mnemonic.to_seed_normalized(&nfkd(&req.passphrase));
     let test = req.network != Network::Mainnet;
     let kind = if test {
         NetworkKind::Test

@@ -1,7 +1,7 @@
 //! `GET /v1/config`, and reading and checking client configurations.
 
-use cryptoexchange_core::config::{ClientConfig, XpubScheme, XpubSettings};
-use cryptoexchange_core::wallet::{derive_from_xpub, DerivedAddress, Scheme, XpubDeriveRequest};
+use cryptoexchange_core::config::{ClientConfig, XpubSettings};
+use cryptoexchange_core::wallet::{derive_from_xpub, DerivedAddress, XpubDeriveRequest};
 use cryptoexchange_core::Crypto;
 use worker::{Env, Request, Response};
 
@@ -39,19 +39,10 @@ pub fn derive_address(
         xpub: xpub.xpub.clone(),
         currency: crypto,
         network: xpub.network,
-        scheme: wallet_scheme(xpub.scheme),
+        scheme: xpub.scheme,
         change: 0,
         index,
     })?)
-}
-
-/// The config names the same BIP-43 schemes as the wallet (minus BIP-86).
-fn wallet_scheme(scheme: XpubScheme) -> Scheme {
-    match scheme {
-        XpubScheme::Bip44 => Scheme::Bip44,
-        XpubScheme::Bip49 => Scheme::Bip49,
-        XpubScheme::Bip84 => Scheme::Bip84,
-    }
 }
 
 pub async fn get(req: &Request, env: &Env) -> Result<Response, ApiError> {

@@ -36,3 +36,20 @@ pub fn customer_id(raw: &str) -> Result<String, ApiError> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_ids_are_url_safe_and_bounded() {
+        assert!(customer_id("cust-1_a.b").is_ok());
+        for bad in ["", "a b", "a/b", "é", &"x".repeat(65)] {
+            assert_eq!(
+                customer_id(bad).unwrap_err().code(),
+                "invalid_parameter",
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -47,14 +47,16 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         .map_err(|e| ApiError::malformed(format!("invalid order: {e}")))?;
     let config = stored_config(&client)?;
     let order = validate_place_order(&request, &config)?;
+    // validate_place_order checked the address; this gives its normalized form
+    // (lower-case bech32...), under which the sandbox ledger and balances find it.
     let destination = validate_address(
         order.crypto,
         &order.destination_address,
         Some(order.network),
     )
-    .map_err(|e| OrderError::InvalidAddress {
+    .map_err(|error| OrderError::InvalidAddress {
         address: order.destination_address.clone(),
-        reason: e.to_string(),
+        error,
     })?
     .normalized;
     let now = ids::now();
@@ -469,4 +471,39 @@ pub fn order_response(row: &OrderRow, history: &[HistoryRow]) -> Result<OrderRes
         created_at: ids::time_of(row.created_at),
         updated_at: ids::time_of(row.updated_at),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_refused() {
+        let c = decode_cursor(&encode_cursor(1_795_622_977_414, "ord_ab12")).unwrap();
+        assert_eq!(
+            (c.created_at, c.order_id.as_str()),
+            (1_795_622_977_414, "ord_ab12")
+        );
+        assert!(decode_cursor("zz").is_none());
+        assert!(decode_cursor(&hex::encode("no-colon")).is_none());
+    }
+
+    #[test]
+    fn the_path_customer_fills_or_must_match_the_body() {
+        let filled = request_body(br#"{"amount":"1.00"}"#, "alice").unwrap();
+        assert_eq!(filled["customer_id"], "alice");
+        assert!(request_body(br#"{"customer_id":"alice"}"#, "alice").is_ok());
+        let other = request_body(br#"{"customer_id":"bob"}"#, "alice").unwrap_err();
+        assert_eq!(other.code(), "invalid_parameter");
+        assert_eq!(
+            request_body(b"[1]", "alice").unwrap_err().code(),
+            "malformed_body"
+        );
+    }
+
+    #[test]
+    fn statuses_parse_from_their_wire_names_only() {
+        assert_eq!(parse_status("completed"), Some(OrderStatus::Completed));
+        assert_eq!(parse_status("Completed"), None);
+    }
 }
