@@ -261,6 +261,7 @@ describe('demo page', () => {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= PHONE.width, `page is ${width}px wide on a ${PHONE.width}px screen`);
     await page.screenshot({ path: screenshotPath('phone.png'), fullPage: true });
+    await page.locator('#buy').screenshot({ path: screenshotPath('phone-estimate.png') });
     assert.deepEqual(problems, []);
   });
 
