@@ -1,0 +1,45 @@
+//! Bearer authentication: the admin token (a secret) and per-client API keys.
+
+use worker::{Env, Request};
+
+use crate::body::sha256_hex;
+use crate::problem::ApiError;
+use crate::store::clients::{self, ClientRow};
+
+fn bearer(req: &Request) -> Result<Option<String>, ApiError> {
+    let header = req.headers().get("authorization")?;
+    Ok(header.and_then(|h| {
+        let (scheme, token) = h.split_once(' ')?;
+        let token = token.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+    }))
+}
+
+/// Constant-time comparison, so the admin token cannot be guessed byte by byte from timings.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn require_admin(req: &Request, env: &Env) -> Result<(), ApiError> {
+    let expected = env
+        .secret("ADMIN_TOKEN")
+        .map_err(|_| ApiError::internal("the ADMIN_TOKEN secret is not set"))?
+        .to_string();
+    match bearer(req)? {
+        Some(token)
+            if !expected.is_empty() && same_secret(token.as_bytes(), expected.as_bytes()) =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+/// The API client owning the bearer key. Only the key's SHA-256 is stored and looked up.
+pub async fn require_client(req: &Request, env: &Env) -> Result<ClientRow, ApiError> {
+    let token = bearer(req)?.ok_or(ApiError::Unauthorized)?;
+    let digest = sha256_hex(token.as_bytes());
+    clients::by_key_digest(&env.d1("DB")?, &digest)
+        .await?
+        .ok_or(ApiError::Unauthorized)
+}

@@ -1,0 +1,36 @@
+//! Identifiers, secrets and the clock: the worker's only sources of entropy and time.
+//!
+//! Randomness comes from WebCrypto through `getrandom` and may only be drawn inside a
+//! request or event handler, never at module load.
+
+use chrono::{DateTime, Utc};
+
+use crate::problem::ApiError;
+
+/// `n` random bytes as lower-case hex.
+pub fn random_hex(n: usize) -> Result<String, ApiError> {
+    let mut bytes = vec![0u8; n];
+    getrandom::getrandom(&mut bytes).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+/// A new identifier such as `ord_4f0c…` (16 random bytes).
+pub fn new_id(prefix: &str) -> Result<String, ApiError> {
+    Ok(format!("{prefix}_{}", random_hex(16)?))
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}
+
+/// The current time as the core takes it.
+pub fn now() -> DateTime<Utc> {
+    time_of(now_ms())
+}
+
+/// A stored millisecond timestamp as a time (the epoch if out of range, which stored
+/// values never are).
+pub fn time_of(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

@@ -1,0 +1,333 @@
+//! The single mapping of every error to an RFC 9457 `application/problem+json` response.
+//!
+//! Handlers return `Result<Response, ApiError>`; `lib.rs` turns an `ApiError` into a
+//! problem response here and nowhere else, so `#[event(fetch)]` never returns `Err`
+//! (which workers-rs would turn into a bare 500). Storage and runtime failures are
+//! logged and hidden behind a generic `internal_error`.
+
+use std::fmt;
+
+use cryptoexchange_core as core;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use worker::{console_error, Response};
+
+/// An error a request can end with. `code()` is part of the public API.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// No or malformed `Authorization: Bearer` header, or an unknown key.
+    Unauthorized,
+    /// The resource does not exist for this caller (also for other clients' resources).
+    NotFound {
+        what: &'static str,
+    },
+    MethodNotAllowed,
+    BodyTooLarge {
+        limit: usize,
+    },
+    /// The body is not JSON, or not the JSON this endpoint takes (unknown field, wrong type).
+    MalformedBody {
+        detail: String,
+    },
+    /// A path or query parameter is not acceptable.
+    InvalidParameter {
+        name: &'static str,
+        detail: String,
+    },
+    IdempotencyKeyMissing,
+    IdempotencyKeyReused,
+    QuoteExpired {
+        quote_id: String,
+    },
+    NoRates {
+        pair: String,
+    },
+    NoXpubRegistered {
+        currency: String,
+    },
+    /// The blockchain data source failed or answered something we cannot read.
+    ChainUnavailable {
+        detail: String,
+    },
+    /// A rule of the core refused the request; `status` is chosen in [`domain_status`].
+    /// `facts` are the error's own fields (limit, used, requested...), sent as
+    /// extension members of the problem.
+    Domain {
+        code: String,
+        detail: String,
+        facts: Map<String, Value>,
+    },
+    /// Storage or runtime failure; the detail is logged, never sent.
+    Internal {
+        detail: String,
+    },
+}
+
+impl ApiError {
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::BodyTooLarge { .. } => "body_too_large",
+            ApiError::MalformedBody { .. } => "malformed_body",
+            ApiError::InvalidParameter { .. } => "invalid_parameter",
+            ApiError::IdempotencyKeyMissing => "idempotency_key_missing",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::QuoteExpired { .. } => "quote_expired",
+            ApiError::NoRates { .. } => "no_rates",
+            ApiError::NoXpubRegistered { .. } => "no_xpub_registered",
+            ApiError::ChainUnavailable { .. } => "chain_unavailable",
+            ApiError::Domain { code, .. } => code.as_str(),
+            ApiError::Internal { .. } => "internal_error",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Unauthorized => 401,
+            ApiError::NotFound { .. } => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::BodyTooLarge { .. } => 413,
+            ApiError::MalformedBody { .. } => 400,
+            ApiError::InvalidParameter { .. } => 400,
+            ApiError::IdempotencyKeyMissing => 400,
+            ApiError::IdempotencyKeyReused => 422,
+            ApiError::QuoteExpired { .. } => 409,
+            ApiError::NoRates { .. } => 503,
+            ApiError::NoXpubRegistered { .. } => 409,
+            ApiError::ChainUnavailable { .. } => 502,
+            ApiError::Domain { code, .. } => domain_status(code.as_str()),
+            ApiError::Internal { .. } => 500,
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "Missing or invalid credentials",
+            ApiError::NotFound { .. } => "Not found",
+            ApiError::MethodNotAllowed => "Method not allowed",
+            ApiError::BodyTooLarge { .. } => "Request body too large",
+            ApiError::MalformedBody { .. } => "Malformed request body",
+            ApiError::InvalidParameter { .. } => "Invalid parameter",
+            ApiError::IdempotencyKeyMissing => "Idempotency-Key header required",
+            ApiError::IdempotencyKeyReused => "Idempotency-Key reused with a different request",
+            ApiError::QuoteExpired { .. } => "Quote expired",
+            ApiError::NoRates { .. } => "No exchange rate",
+            ApiError::NoXpubRegistered { .. } => "No xpub registered for this currency",
+            ApiError::ChainUnavailable { .. } => "Blockchain data unavailable",
+            ApiError::Domain { .. } => "Request refused",
+            ApiError::Internal { .. } => "Internal error",
+        }
+    }
+
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        ApiError::Internal {
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn malformed(detail: impl fmt::Display) -> Self {
+        ApiError::MalformedBody {
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn into_response(self) -> Response {
+        if let ApiError::Internal { detail } = &self {
+            console_error!("internal error: {detail}");
+        }
+        let facts = match &self {
+            ApiError::Domain { facts, .. } => facts.clone(),
+            _ => Map::new(),
+        };
+        let body = Problem {
+            r#type: format!("/problems/{}", self.code()),
+            title: self.title(),
+            status: self.status(),
+            detail: self.to_string(),
+            code: self.code().to_owned(),
+            facts,
+        };
+        problem_response(&body)
+    }
+}
+
+/// HTTP status of each refusal code coming from the core. Anything not listed is an
+/// input error (422): the core refuses because of what the caller sent.
+fn domain_status(code: &str) -> u16 {
+    match code {
+        // The service cannot price right now; retrying later may work.
+        "stale_rate" | "rate_in_future" => 503,
+        "invalid_transition" => 409,
+        _ => 422,
+    }
+}
+
+/// Turns a core error (serialized by the core as `{code, message, ...facts}`) into a
+/// problem. Every core error enum goes through here, so the wire shape is the core's.
+fn from_core<E: Serialize + fmt::Display>(error: &E) -> ApiError {
+    let mut facts = match serde_json::to_value(error) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let code = match facts.remove("code") {
+        Some(Value::String(code)) => code,
+        _ => "invalid_request".to_owned(),
+    };
+    facts.remove("message");
+    // Problem members of RFC 9457 must not be overwritten by a fact of the same name.
+    for reserved in ["type", "title", "status", "detail"] {
+        if let Some(v) = facts.remove(reserved) {
+            facts.insert(format!("{reserved}_value"), v);
+        }
+    }
+    ApiError::Domain {
+        code,
+        detail: error.to_string(),
+        facts,
+    }
+}
+
+macro_rules! core_errors {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                from_core(&e)
+            }
+        }
+    )*};
+}
+
+core_errors!(
+    core::config::ConfigError,
+    core::limits::LimitError,
+    core::money::AmountError,
+    core::order::OrderError,
+    core::quote::QuoteError,
+    core::rates::RateError,
+    core::address::AddressError,
+    core::wallet::WalletError,
+);
+
+impl From<core::CurrencyError> for ApiError {
+    fn from(e: core::CurrencyError) -> Self {
+        ApiError::Domain {
+            code: e.code().to_owned(),
+            detail: e.to_string(),
+            facts: Map::new(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Unauthorized => f.write_str(
+                "send `Authorization: Bearer <key>` with a valid key for this endpoint",
+            ),
+            ApiError::NotFound { what } => write!(f, "no such {what}"),
+            ApiError::MethodNotAllowed => f.write_str("this path does not take this method"),
+            ApiError::BodyTooLarge { limit } => {
+                write!(f, "the request body is larger than {limit} bytes")
+            }
+            ApiError::MalformedBody { detail } => f.write_str(detail),
+            ApiError::InvalidParameter { name, detail } => write!(f, "{name}: {detail}"),
+            ApiError::IdempotencyKeyMissing => f.write_str(
+                "placing an order requires an `Idempotency-Key` header (1 to 128 visible ASCII characters)",
+            ),
+            ApiError::IdempotencyKeyReused => f.write_str(
+                "this Idempotency-Key was already used for a request with a different body",
+            ),
+            ApiError::QuoteExpired { quote_id } => {
+                write!(f, "quote {quote_id} has expired; request a new quote")
+            }
+            ApiError::NoRates { pair } => write!(f, "no exchange rate is known for {pair}"),
+            ApiError::NoXpubRegistered { currency } => write!(
+                f,
+                "no xpub is registered for {currency} in this client's configuration; register one with \
+                 PUT /v1/admin/clients/{{client_id}}/config, or generate addresses on the customer's device \
+                 with deriveAddresses from the npm package cryptoexchange-core"
+            ),
+            ApiError::ChainUnavailable { detail } => {
+                write!(f, "the blockchain data source failed: {detail}")
+            }
+            ApiError::Domain { detail, .. } => f.write_str(detail),
+            ApiError::Internal { .. } => f.write_str("an internal error occurred"),
+        }
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<worker::KvError> for ApiError {
+    fn from(e: worker::KvError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+#[derive(Serialize)]
+struct Problem {
+    r#type: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    code: String,
+    #[serde(flatten)]
+    facts: Map<String, Value>,
+}
+
+fn problem_response(problem: &Problem) -> Response {
+    let body = serde_json::to_string(problem).unwrap_or_else(|_| {
+        r#"{"type":"/problems/internal_error","title":"Internal error","status":500,"code":"internal_error"}"#
+            .to_owned()
+    });
+    let response = Response::ok(body).map(|r| r.with_status(problem.status));
+    match response {
+        Ok(mut r) => {
+            // Building a response and setting a constant header cannot fail in practice.
+            let _ = r
+                .headers_mut()
+                .set("content-type", "application/problem+json");
+            r
+        }
+        Err(_) => Response::builder().with_status(500).empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cryptoexchange_core::money::parse_positive_amount;
+
+    #[test]
+    fn a_core_error_keeps_its_code_and_facts() {
+        let err: ApiError = parse_positive_amount("1.234", 2).unwrap_err().into();
+        assert_eq!(err.code(), "too_many_decimals");
+        assert_eq!(err.status(), 422);
+        let ApiError::Domain { facts, .. } = &err else {
+            panic!("expected a domain error, got {err:?}");
+        };
+        assert!(!facts.contains_key("code") && !facts.contains_key("message"));
+    }
+
+    #[test]
+    fn stale_rates_are_a_503_and_limits_a_422() {
+        assert_eq!(domain_status("stale_rate"), 503);
+        assert_eq!(domain_status("daily_limit_exceeded"), 422);
+        assert_eq!(domain_status("invalid_transition"), 409);
+    }
+
+    #[test]
+    fn internal_details_are_not_shown() {
+        let err = ApiError::internal("D1_ERROR: no such table: orders");
+        assert_eq!(err.status(), 500);
+        assert!(!err.to_string().contains("D1_ERROR"));
+    }
+}

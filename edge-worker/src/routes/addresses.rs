@@ -1,0 +1,147 @@
+//! Customer deposit addresses (watch-only derivation from the client's xpubs),
+//! address validation, and balances from the chain (plus the sandbox ledger).
+
+use cryptoexchange_core::address::validate_address;
+use cryptoexchange_core::api::ValidateAddressRequest;
+use cryptoexchange_core::money::format_amount;
+use cryptoexchange_core::{Crypto, Network};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{Env, Request, Response};
+
+use super::config::{derive_address, stored_config};
+use crate::auth::require_client;
+use crate::body::read_json;
+use crate::chain::{ChainSource, Esplora};
+use crate::ids;
+use crate::problem::ApiError;
+use crate::store::{self, addresses::AddressRow};
+
+/// `POST /v1/customers/{customer_id}/addresses`.
+#[derive(Deserialize)]
+struct CreateAddressRequest {
+    currency: String,
+}
+
+#[derive(Serialize)]
+struct AddressList {
+    customer_id: String,
+    addresses: Vec<AddressRow>,
+}
+
+pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
+    let client = require_client(req, env).await?;
+    let customer_id = super::customer_id(customer)?;
+    let addresses =
+        store::addresses::list_for_customer(&env.d1("DB")?, &client.client_id, &customer_id)
+            .await?;
+    super::json(
+        200,
+        &AddressList {
+            customer_id,
+            addresses,
+        },
+    )
+}
+
+pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
+    let client = require_client(&req, env).await?;
+    let customer_id = super::customer_id(customer)?;
+    let request: CreateAddressRequest = read_json(&mut req).await?;
+    let crypto: Crypto = request.currency.parse()?;
+    let config = stored_config(&client)?;
+    let xpub = config
+        .xpubs
+        .get(&crypto)
+        .ok_or_else(|| ApiError::NoXpubRegistered {
+            currency: crypto.to_string(),
+        })?;
+    let db = env.d1("DB")?;
+    let index = store::addresses::allocate_index(&db, &client.client_id, crypto.ticker()).await?;
+    let derived = derive_address(crypto, xpub, index)?;
+    let row = AddressRow {
+        customer_id,
+        crypto: crypto.ticker().to_owned(),
+        network: xpub.network.as_str().to_owned(),
+        derivation_index: derived.index,
+        derivation_path: derived.path,
+        address: derived.address,
+        created_at: ids::now_ms(),
+    };
+    store::addresses::insert(&db, &client.client_id, &row).await?;
+    super::json(201, &row)
+}
+
+/// `POST /v1/addresses/validate`: 200 with `{"valid": true, ...what the address is}`
+/// or 200 with `{"valid": false, "code", "message", ...facts}` for an address the core
+/// refuses. An unknown currency or network is a bad request (422), not an invalid address.
+pub async fn validate(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+    let _client = require_client(&req, env).await?;
+    let request: ValidateAddressRequest = read_json(&mut req).await?;
+    let crypto: Crypto = request.currency.parse()?;
+    let network = request
+        .network
+        .as_deref()
+        .map(str::parse::<Network>)
+        .transpose()?;
+    let answer = match validate_address(crypto, &request.address, network) {
+        Ok(valid) => with_valid(serde_json::to_value(valid), true)?,
+        Err(invalid) => with_valid(serde_json::to_value(invalid), false)?,
+    };
+    super::json(200, &answer)
+}
+
+fn with_valid(value: serde_json::Result<Value>, valid: bool) -> Result<Value, ApiError> {
+    let mut value = value.map_err(ApiError::internal)?;
+    if let Value::Object(map) = &mut value {
+        map.insert("valid".into(), Value::Bool(valid));
+    }
+    Ok(value)
+}
+
+/// `GET /v1/addresses/{currency}/{address}/balance`: the chain's confirmed and
+/// unconfirmed balance; in sandbox mode plus what the sandbox settlement sent there.
+pub async fn balance(
+    req: &Request,
+    env: &Env,
+    currency: &str,
+    address: &str,
+) -> Result<Response, ApiError> {
+    let client = require_client(req, env).await?;
+    let crypto: Crypto = currency.parse()?;
+    let valid = validate_address(crypto, address, None)?;
+    let sandbox = sandbox_mode(env);
+    let chain = Esplora::for_currency(env, crypto)?
+        .balance(crypto, &valid.normalized)
+        .await?;
+    let ledger = if sandbox {
+        store::ledger::received(
+            &env.d1("DB")?,
+            &client.client_id,
+            crypto.ticker(),
+            &valid.normalized,
+        )
+        .await?
+    } else {
+        Default::default()
+    };
+    let places = crypto.decimals();
+    super::json(
+        200,
+        &json!({
+            "currency": crypto,
+            "network": valid.network,
+            "address": valid.normalized,
+            "confirmed": format_amount(chain.confirmed, places),
+            "unconfirmed": format_amount(chain.unconfirmed, places),
+            "sandbox_received": sandbox.then(|| format_amount(ledger, places)),
+            "total": format_amount(chain.confirmed + chain.unconfirmed + ledger, places),
+        }),
+    )
+}
+
+pub fn sandbox_mode(env: &Env) -> bool {
+    env.var("SETTLEMENT_MODE")
+        .map(|v| v.to_string() == "sandbox")
+        .unwrap_or(false)
+}

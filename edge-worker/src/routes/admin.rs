@@ -1,0 +1,109 @@
+//! Operator endpoints (bearer `ADMIN_TOKEN`): onboarding API clients, their
+//! configuration, and setting rates by hand.
+
+use cryptoexchange_core::api::{CreateClientRequest, CreateClientResponse, SetRatesRequest};
+use cryptoexchange_core::config::ClientConfig;
+use serde::Serialize;
+use worker::{Env, Request, Response};
+
+use super::config::{check_config, stored_config};
+use crate::auth::require_admin;
+use crate::body::{read_json, sha256_hex};
+use crate::ids;
+use crate::problem::ApiError;
+use crate::store::clients::{self, NewClient};
+
+/// The core's response plus the webhook secret, which only the worker creates.
+#[derive(Serialize)]
+struct CreatedClient {
+    #[serde(flatten)]
+    client: CreateClientResponse,
+    /// Shown once: the key of the webhook signatures (HMAC-SHA256).
+    webhook_secret: String,
+}
+
+pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+    require_admin(&req, env)?;
+    let body: CreateClientRequest = read_json(&mut req).await?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::InvalidParameter {
+            name: "name",
+            detail: "give the client a name of 1 to 100 characters".into(),
+        });
+    }
+    let config = check_config(body.config)?;
+    let client_id = ids::new_id("cli")?;
+    // 16 random bytes: guessing a key is hopeless; only its SHA-256 is stored.
+    let api_key = format!("cx_live_{}", ids::random_hex(16)?);
+    let webhook_secret = format!("whsec_{}", ids::random_hex(32)?);
+    clients::insert(
+        &env.d1("DB")?,
+        &NewClient {
+            client_id: &client_id,
+            name,
+            api_key_sha256: &sha256_hex(api_key.as_bytes()),
+            webhook_secret: &webhook_secret,
+            config_json: &config_json(&config)?,
+            now_ms: ids::now_ms(),
+        },
+    )
+    .await?;
+    super::json(
+        201,
+        &CreatedClient {
+            client: CreateClientResponse {
+                client_id,
+                api_key,
+                config,
+            },
+            webhook_secret,
+        },
+    )
+}
+
+pub async fn get_config(req: &Request, env: &Env, client_id: &str) -> Result<Response, ApiError> {
+    require_admin(req, env)?;
+    let client = clients::by_id(&env.d1("DB")?, client_id)
+        .await?
+        .ok_or(ApiError::NotFound { what: "client" })?;
+    super::json(200, &stored_config(&client)?)
+}
+
+pub async fn put_config(
+    mut req: Request,
+    env: &Env,
+    client_id: &str,
+) -> Result<Response, ApiError> {
+    require_admin(&req, env)?;
+    let config = check_config(read_json::<ClientConfig>(&mut req).await?)?;
+    if !clients::update_config(
+        &env.d1("DB")?,
+        client_id,
+        &config_json(&config)?,
+        ids::now_ms(),
+    )
+    .await?
+    {
+        return Err(ApiError::NotFound { what: "client" });
+    }
+    super::json(200, &config)
+}
+
+/// Sets the given pairs' rates, observed now; pairs not named keep their rate.
+pub async fn put_rates(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+    require_admin(&req, env)?;
+    let request: SetRatesRequest = read_json(&mut req).await?;
+    let table = super::rates::merge_and_store(env, &request, ids::now()).await?;
+    super::json(200, &table)
+}
+
+/// Runs the scheduled rates refresh now (cron triggers do not fire under `wrangler dev`).
+pub async fn refresh_rates(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    require_admin(req, env)?;
+    super::json(200, &super::rates::refresh_from_source(env).await?)
+}
+
+fn config_json(config: &ClientConfig) -> Result<String, ApiError> {
+    serde_json::to_string(config).map_err(ApiError::internal)
+}

@@ -1,0 +1,269 @@
+//! Settlement: moving a placed order to the customer's wallet, behind the `Settlement`
+//! trait, with the bundled sandbox settlement driven by a Cloudflare Queue.
+//!
+//! Every step is a queue message delivered after a short delay: the handler reads the
+//! order, asks the core's state machine for the next status, applies it with a guarded
+//! update (`store::orders::transition`), enqueues the webhook delivery, and enqueues the
+//! next step until the order is final. A message is acked or retried by itself; the
+//! handler never returns an error (that would reset the instance and retry the batch).
+
+use serde::{Deserialize, Serialize};
+use worker::{
+    console_error, console_log, Env, Message, MessageBatch, MessageBuilder, MessageExt,
+    QueueRetryOptionsBuilder,
+};
+
+use crate::body::sha256_hex;
+use crate::ids;
+use crate::problem::ApiError;
+use crate::store::{self, orders::OrderRow};
+use crate::webhook;
+use cryptoexchange_core::api::QuoteBreakdown;
+use cryptoexchange_core::money::format_amount;
+use cryptoexchange_core::order::{transition, OrderStatus};
+
+pub const QUEUE_BINDING: &str = "SETTLEMENT";
+
+/// Seconds between two sandbox steps; short so a demo order completes in seconds.
+const STEP_DELAY_SECONDS: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Take the next settlement step of an order.
+    Advance { order_id: String },
+    /// POST one webhook event to the client.
+    Deliver { event_id: String },
+}
+
+/// A transfer the settlement made for an order.
+pub struct SentTransfer {
+    pub tx_id: String,
+}
+
+/// Where the coins of an order come from. The sandbox fakes the transfer; a real
+/// implementation would call a custody or exchange API here.
+#[allow(async_fn_in_trait)] // futures are !Send on Workers
+pub trait Settlement {
+    async fn send(&self, order: &OrderRow) -> Result<SentTransfer, ApiError>;
+}
+
+pub struct SandboxSettlement;
+
+impl Settlement for SandboxSettlement {
+    async fn send(&self, order: &OrderRow) -> Result<SentTransfer, ApiError> {
+        // Deterministic per order, so a retried step records the same transaction.
+        Ok(SentTransfer {
+            tx_id: sha256_hex(format!("sandbox:{}", order.order_id).as_bytes()),
+        })
+    }
+}
+
+pub async fn enqueue(env: &Env, job: Job, delay_seconds: u32) -> Result<(), ApiError> {
+    env.queue(QUEUE_BINDING)?
+        .send(
+            MessageBuilder::new(job)
+                .delay_seconds(delay_seconds)
+                .build(),
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn start(env: &Env, order_id: &str, first_event_id: &str) -> Result<(), ApiError> {
+    enqueue(
+        env,
+        Job::Deliver {
+            event_id: first_event_id.to_owned(),
+        },
+        0,
+    )
+    .await?;
+    enqueue(
+        env,
+        Job::Advance {
+            order_id: order_id.to_owned(),
+        },
+        STEP_DELAY_SECONDS,
+    )
+    .await
+}
+
+pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
+    let messages = match batch.messages() {
+        Ok(m) => m,
+        Err(e) => {
+            console_error!("queue batch unreadable: {e}");
+            batch.retry_all();
+            return;
+        }
+    };
+    for message in messages {
+        handle_message(&message, env).await;
+    }
+}
+
+async fn handle_message(message: &Message<Job>, env: &Env) {
+    let outcome = match message.body() {
+        Job::Advance { order_id } => advance(env, order_id).await,
+        Job::Deliver { event_id } => deliver(env, event_id).await,
+    };
+    match outcome {
+        Ok(Next::Done) => message.ack(),
+        Ok(Next::RetryIn(seconds)) => message.retry_with_options(
+            &QueueRetryOptionsBuilder::new()
+                .with_delay_seconds(seconds)
+                .build(),
+        ),
+        Err(e) => {
+            console_error!("queue job {:?} failed: {e}", message.body());
+            message.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(2)
+                    .build(),
+            );
+        }
+    }
+}
+
+enum Next {
+    Done,
+    RetryIn(u32),
+}
+
+/// The sandbox's script: every order goes through to completion. A real settlement
+/// would fail orders here (`failed` with a `FailureReason`).
+fn sandbox_next(status: OrderStatus) -> Option<OrderStatus> {
+    match status {
+        OrderStatus::Pending => Some(OrderStatus::Processing),
+        OrderStatus::Processing => Some(OrderStatus::Sent),
+        OrderStatus::Sent => Some(OrderStatus::Completed),
+        _ => None,
+    }
+}
+
+async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
+    let db = env.d1("DB")?;
+    let Some(order) = store::orders::get_for_settlement(&db, order_id).await? else {
+        console_error!("settlement: order {order_id} does not exist");
+        return Ok(Next::Done);
+    };
+    let from: OrderStatus = serde_json::from_value(serde_json::Value::String(order.status.clone()))
+        .map_err(|e| ApiError::internal(format!("order {order_id} status: {e}")))?;
+    let Some(to) = sandbox_next(from) else {
+        return Ok(Next::Done); // final already
+    };
+    // The core's state machine has the last word on every change.
+    transition(from, to)?;
+    let transfer = match to {
+        OrderStatus::Sent => Some(SandboxSettlement.send(&order).await?),
+        _ => None,
+    };
+    let ledger_amount = match &transfer {
+        Some(_) => {
+            let pricing: QuoteBreakdown = serde_json::from_str(&order.quote_json)
+                .map_err(|e| ApiError::internal(format!("order {order_id} pricing: {e}")))?;
+            Some(format_amount(
+                pricing.crypto_amount,
+                pricing.crypto.decimals(),
+            ))
+        }
+        None => None,
+    };
+    let now = ids::now_ms();
+    let event_id = ids::new_id("evt")?;
+    let tx_id = transfer
+        .as_ref()
+        .map(|t| t.tx_id.as_str())
+        .or(order.tx_id.as_deref());
+    let sequence = order.event_sequence + 1;
+    let body = webhook::order_event(
+        &event_id,
+        order_id,
+        &order.customer_id,
+        sequence,
+        to.as_str(),
+        tx_id,
+        None,
+        now,
+    );
+    let applied = store::orders::transition(
+        &db,
+        &store::orders::Transition {
+            order_id,
+            client_id: &order.client_id,
+            from_status: from.as_str(),
+            from_sequence: order.event_sequence,
+            to_status: to.as_str(),
+            tx_id,
+            failure_reason: None,
+            now_ms: now,
+            event: store::orders::FirstEvent {
+                event_id: &event_id,
+                body: &body,
+            },
+            ledger: match (&transfer, &ledger_amount) {
+                (Some(t), Some(amount)) => Some(store::orders::LedgerEntry {
+                    tx_id: &t.tx_id,
+                    amount,
+                }),
+                _ => None,
+            },
+        },
+    )
+    .await?;
+    if !applied {
+        console_log!("settlement: order {order_id} moved concurrently; step skipped");
+        return Ok(Next::Done);
+    }
+    enqueue(env, Job::Deliver { event_id }, 0).await?;
+    if !to.is_final() {
+        enqueue(
+            env,
+            Job::Advance {
+                order_id: order_id.to_owned(),
+            },
+            STEP_DELAY_SECONDS,
+        )
+        .await?;
+    }
+    Ok(Next::Done)
+}
+
+async fn deliver(env: &Env, event_id: &str) -> Result<Next, ApiError> {
+    let db = env.d1("DB")?;
+    let Some(event) = store::webhooks::get(&db, event_id).await? else {
+        return Ok(Next::Done);
+    };
+    if event.delivered_at.is_some() {
+        return Ok(Next::Done);
+    }
+    let Some(client) = store::clients::by_id(&db, &event.client_id).await? else {
+        return Ok(Next::Done);
+    };
+    let Some(url) = crate::routes::config::webhook_url(&client)? else {
+        return Ok(Next::Done); // no webhook configured: the event stays in the table only
+    };
+    let now = ids::now_ms();
+    let result = webhook::deliver(&url, &client.webhook_secret, now / 1000, &event.body).await;
+    store::webhooks::record_attempt(
+        &db,
+        event_id,
+        now,
+        result.as_ref().err().map(String::as_str),
+    )
+    .await?;
+    match result {
+        Ok(()) => Ok(Next::Done),
+        Err(e) if event.attempts + 1 >= webhook::MAX_ATTEMPTS => {
+            console_error!(
+                "webhook {event_id} given up after {} attempts: {e}",
+                event.attempts + 1
+            );
+            Ok(Next::Done)
+        }
+        Err(_) => Ok(Next::RetryIn(webhook::retry_delay_seconds(
+            event.attempts + 1,
+        ))),
+    }
+}

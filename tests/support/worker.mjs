@@ -1,0 +1,105 @@
+// Starts the real worker under `wrangler dev` (workerd, local D1/KV/Queues) on loopback,
+// with a fresh persistence directory whose D1 has the migrations applied first.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const ADMIN_TOKEN = 'dev-admin-token';
+
+const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
+const QUIET_ENV = {
+  ...process.env,
+  PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`,
+  WRANGLER_SEND_METRICS: 'false',
+  DO_NOT_TRACK: '1',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  NO_COLOR: '1',
+};
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Copies .dev.vars.example to .dev.vars when absent (the local ADMIN_TOKEN). */
+export function ensureDevVars() {
+  const target = join(ROOT, '.dev.vars');
+  if (!existsSync(target)) copyFileSync(join(ROOT, '.dev.vars.example'), target);
+}
+
+/**
+ * Runs scripts/build-worker (a no-op when the build is fresh) before wrangler does,
+ * so a stale build shows as a build error here instead of a slow wrangler start.
+ */
+export function buildWorker() {
+  const r = spawnSync(join(ROOT, 'scripts', 'build-worker'), [], { cwd: ROOT, env: QUIET_ENV, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`scripts/build-worker failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export function applyMigrations(persistDir) {
+  const r = spawnSync(
+    WRANGLER,
+    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir],
+    { cwd: ROOT, env: { ...QUIET_ENV, CI: '1' }, encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`migrations failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/**
+ * Starts `wrangler dev`; `vars` are passed with --var (e.g. ESPLORA_URL_BTC).
+ * Returns { url, stop(), logs() }.
+ */
+export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
+  ensureDevVars();
+  buildWorker();
+  const persistDir = mkdtempSync(join(tmpdir(), 'cx-worker-'));
+  applyMigrations(persistDir);
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const args = [
+    'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
+    '--persist-to', persistDir, '--show-interactive-dev-session=false', '--log-level', process.env.CX_WRANGLER_LOG_LEVEL ?? 'info',
+  ];
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT, env: QUIET_ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (!exited) {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      await new Promise((r) => { if (exited) r(); else child.once('exit', r); setTimeout(r, 5000); });
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    rmSync(persistDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`wrangler dev exited early:\n${output}`);
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.status === 200) return { url, stop, logs: () => output };
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not answer /healthz within ${timeoutMs} ms:\n${output}`);
+}
