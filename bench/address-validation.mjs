@@ -2,7 +2,7 @@
 // (valid and corrupted): the cryptoexchange-core wasm package in Node against
 // bitcoinjs-lib and multicoin-address-validator; plus the gzipped size of the .wasm.
 // Run: scripts/bench (or node bench/address-validation.mjs after scripts/build-core-pkg).
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import * as bitcoin from 'bitcoinjs-lib';
@@ -14,6 +14,9 @@ import { mixedMainnetCorpus } from './corpus.mjs';
 bitcoin.initEccLib(ecc);
 const corpus = mixedMainnetCorpus(10000);
 const addresses = corpus.map((c) => c.address);
+// The native benchmark (core/benches) reads the same corpus.
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/corpus.txt', import.meta.url), addresses.join('\n') + '\n');
 
 const validators = {
   'cryptoexchange-core (wasm, one call per address)': (a) => core.validateAddress('BTC', a, 'mainnet').valid,

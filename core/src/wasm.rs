@@ -38,7 +38,7 @@ pub fn version() -> String {
 pub fn validate_address(
     #[wasm_bindgen(unchecked_param_type = "Currency")] currency: &str,
     address: &str,
-    #[wasm_bindgen(unchecked_param_type = "Network | null")] network: Option<String>,
+    #[wasm_bindgen(unchecked_optional_param_type = "Network | null")] network: Option<String>,
 ) -> JsValue {
     let checked =
         parse_currency_and_network(currency, network.as_deref()).and_then(|(currency, network)| {
@@ -46,15 +46,21 @@ pub fn validate_address(
         });
     // Built field by field: this is the hot path of bulk validation.
     let answer = js_sys::Object::new();
+    // Keys and enum values are interned: decoding a short string costs more than validating.
     let set = |key: &str, value: JsValue| {
-        let _ = js_sys::Reflect::set(&answer, &JsValue::from_str(key), &value);
+        let _ = js_sys::Reflect::set(
+            &answer,
+            &JsValue::from_str(wasm_bindgen::intern(key)),
+            &value,
+        );
     };
+    let constant = |text: &'static str| JsValue::from_str(wasm_bindgen::intern(text));
     match &checked {
         Ok(address) => {
             set("valid", JsValue::TRUE);
-            set("currency", address.currency.ticker().into());
-            set("network", address.network.as_str().into());
-            set("kind", address.kind.as_str().into());
+            set("currency", constant(address.currency.ticker()));
+            set("network", constant(address.network.as_str()));
+            set("kind", constant(address.kind.as_str()));
             set("normalized", address.normalized.as_str().into());
             set(
                 "script_pubkey",
@@ -70,7 +76,7 @@ pub fn validate_address(
         }
         Err(error) => {
             set("valid", JsValue::FALSE);
-            set("code", error.code.as_str().into());
+            set("code", JsValue::from_str(wasm_bindgen::intern(&error.code)));
             set("message", error.message.as_str().into());
         }
     }
@@ -83,7 +89,7 @@ pub fn validate_address(
 pub fn validate_addresses(
     #[wasm_bindgen(unchecked_param_type = "Currency")] currency: &str,
     addresses: Vec<String>,
-    #[wasm_bindgen(unchecked_param_type = "Network | null")] network: Option<String>,
+    #[wasm_bindgen(unchecked_optional_param_type = "Network | null")] network: Option<String>,
 ) -> Result<Vec<JsValue>, JsValue> {
     let (currency, network) =
         parse_currency_and_network(currency, network.as_deref()).map_err(|b| throw(&b))?;
@@ -99,7 +105,7 @@ pub fn validate_addresses(
 /// A new BIP-39 mnemonic of 12 or 24 words from the platform's CSPRNG.
 #[wasm_bindgen(js_name = generateMnemonic)]
 pub fn generate_mnemonic(
-    #[wasm_bindgen(unchecked_param_type = "12 | 24")] words: Option<u32>,
+    #[wasm_bindgen(unchecked_optional_param_type = "12 | 24")] words: Option<u32>,
 ) -> Result<String, JsValue> {
     let bytes = match words.unwrap_or(12) {
         12 => 16,
@@ -250,16 +256,22 @@ fn currency_body(e: &crate::CurrencyError) -> ErrorBody {
     ErrorBody::new(e.code(), e, Default::default())
 }
 
+// Values cross as JSON text, read and written by serde_json exactly as the HTTP API
+// does: the same refusals (unknown fields, numbers for amounts) in the browser as at
+// the edge — serde-wasm-bindgen silently ignores unknown fields — and one crossing
+// each way instead of one per field.
 fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| coded("invalid_input", format!("{what}: {e}")))
+    // `JSON.stringify(undefined)` is not a string: a missing argument lands here too.
+    let text = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|text| JsValue::from(text).as_string())
+        .ok_or_else(|| coded("invalid_input", format!("{what}: missing or not JSON")))?;
+    serde_json::from_str(&text).map_err(|e| coded("invalid_input", format!("{what}: {e}")))
 }
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    // json_compatible: plain objects instead of Maps, null instead of undefined.
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| coded("internal_error", e))
+    let text = serde_json::to_string(value).map_err(|e| coded("internal_error", e))?;
+    js_sys::JSON::parse(&text).map_err(|_| coded("internal_error", "unparsable output"))
 }
 
 fn coded(code: &str, message: impl Display) -> JsValue {

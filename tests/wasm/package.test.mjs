@@ -1,0 +1,126 @@
+// The npm package as users get it: packed, installed from the tarball into an empty ESM
+// project (offline: it has no dependencies), imported by name. And its public types.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as core from 'cryptoexchange-core';
+
+const PKG = fileURLToPath(new URL('../../core/pkg/', import.meta.url));
+const manifest = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
+const work = mkdtempSync(join(tmpdir(), 'cryptoexchange-core-pack-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+// npm with its own cache and no network chatter: the test must not depend on ~/.npm.
+const npmEnv = {
+  ...process.env,
+  npm_config_cache: join(work, 'npm-cache'),
+  npm_config_update_notifier: 'false',
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
+};
+const npm = (args, cwd) => execFileSync('npm', args, { cwd, env: npmEnv, encoding: 'utf8' });
+
+test('npm pack, install the tarball offline, import it by name from an ESM project', () => {
+  const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], PKG));
+  assert.equal(packed.name, 'cryptoexchange-core');
+  assert.equal(packed.version, manifest.version);
+  const files = packed.files.map((f) => f.path).sort();
+  for (const needed of [
+    'package.json',
+    'node/cryptoexchange_core.js',
+    'node/cryptoexchange_core.d.ts',
+    'node/cryptoexchange_core_bg.wasm',
+    'node/package.json',
+    'web/cryptoexchange_core.js',
+    'web/cryptoexchange_core.d.ts',
+    'web/cryptoexchange_core_bg.wasm',
+  ]) {
+    assert.ok(files.includes(needed), `${needed} missing from the tarball: ${files.join(', ')}`);
+  }
+  assert.deepEqual(
+    files.filter((f) => !/^(package\.json|README\.md|LICENSE.*|(node|web)\/.+)$/.test(f)),
+    [],
+    'unexpected files in the tarball',
+  );
+
+  const app = join(work, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }),
+  );
+  npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, packed.filename)], app);
+
+  writeFileSync(
+    join(app, 'check.mjs'),
+    `import { validateAddress, validateAddresses, version } from 'cryptoexchange-core';
+const address = 'bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu';
+console.log(JSON.stringify({
+  resolved: import.meta.resolve('cryptoexchange-core'),
+  version: version(),
+  valid: validateAddress('BTC', address, null),
+  invalid: validateAddress('BTC', address.slice(0, -1) + 'x', null),
+  bulk: validateAddresses('BTC', [address, ''], null),
+}));
+`,
+  );
+  const run = spawnSync(process.execPath, ['check.mjs'], { cwd: app, encoding: 'utf8' });
+  assert.equal(run.status, 0, `node check.mjs failed:\n${run.stderr}`);
+  const out = JSON.parse(run.stdout);
+  // The installed copy, not the workspace link, and its Node build.
+  assert.ok(
+    out.resolved.startsWith(`file://${app}/node_modules/cryptoexchange-core/node/`),
+    out.resolved,
+  );
+  assert.equal(out.version, manifest.version);
+  assert.equal(out.valid.valid, true);
+  assert.equal(out.valid.kind, 'p2wpkh');
+  assert.equal(out.valid.normalized, 'bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu');
+  assert.equal(out.valid.script_pubkey, '0014c0cebcd6c3d3ca8c75dc5ec62ebe55330ef910e2');
+  assert.equal(out.invalid.valid, false);
+  assert.equal(out.invalid.code, 'bad_checksum');
+  assert.deepEqual(out.bulk, [null, 'empty']);
+});
+
+const exportedFunctions = (dts) =>
+  dts
+    .split('\n')
+    .filter((line) => line.startsWith('export function') || line.startsWith('export default function'));
+
+for (const build of ['node', 'web']) {
+  test(`${build} .d.ts: exported function signatures have no any, and match the runtime`, () => {
+    const dts = readFileSync(join(PKG, build, 'cryptoexchange_core.d.ts'), 'utf8');
+    const signatures = exportedFunctions(dts);
+    assert.ok(signatures.length >= 10, `only ${signatures.length} exported functions`);
+    const withAny = signatures.filter((line) => /\bany\b/.test(line));
+    assert.deepEqual(withAny, [], 'exported signatures typed any');
+    // Every runtime export is declared, and every declared function exists.
+    const declared = new Set(
+      signatures
+        .map((line) => line.match(/^export function (\w+)/)?.[1])
+        .filter((name) => name && !['initSync'].includes(name)),
+    );
+    assert.deepEqual([...declared].sort(), Object.keys(core).filter((k) => typeof core[k] === 'function').sort());
+    // The published domain types are in both builds.
+    for (const type of ['AddressCheck', 'QuoteBreakdown', 'ClientConfig', 'CoreError', 'Derivation']) {
+      assert.match(dts, new RegExp(`export (interface|type) ${type}\\b`), type);
+    }
+  });
+}
+
+test('package.json exports point at files that exist in the package', () => {
+  const targets = [];
+  const walk = (value) => {
+    if (typeof value === 'string') targets.push(value);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk(manifest.exports);
+  targets.push(manifest.main, manifest.types);
+  for (const target of targets) {
+    assert.doesNotThrow(() => readFileSync(join(PKG, target)), `${target} is missing`);
+  }
+});
