@@ -47,6 +47,23 @@ export function buildWorker() {
   if (r.status !== 0) throw new Error(`scripts/build-worker failed:\n${r.stdout}\n${r.stderr}`);
 }
 
+/**
+ * wrangler refuses to start without the assets directory (web-demo/dist, made by
+ * scripts/build-web-demo from the npm package build). The API tests do not test the
+ * page (tests/browser/ does), so when it was never built they serve a stand-in.
+ */
+export function ensureAssets() {
+  const dist = join(ROOT, 'web-demo', 'dist');
+  if (existsSync(dist)) return;
+  if (existsSync(join(ROOT, 'core', 'pkg', 'web', 'cryptoexchange_core.js'))) {
+    const r = spawnSync(join(ROOT, 'scripts', 'build-web-demo'), [], { cwd: ROOT, env: QUIET_ENV, encoding: 'utf8' });
+    if (r.status === 0) return;
+  }
+  mkdirSync(dist, { recursive: true });
+  writeFileSync(join(dist, 'index.html'), '<!doctype html><html lang="en"><title>CryptoExchange API</title>'
+    + '<p>Demo page not built: run scripts/build-core-pkg and scripts/build-web-demo.</p></html>\n');
+}
+
 export function applyMigrations(persistDir) {
   const r = spawnSync(
     WRANGLER,
@@ -63,6 +80,7 @@ export function applyMigrations(persistDir) {
 export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
   ensureDevVars();
   buildWorker();
+  ensureAssets();
   const persistDir = mkdtempSync(join(tmpdir(), 'cx-worker-'));
   applyMigrations(persistDir);
   const port = await freePort();
