@@ -8,9 +8,10 @@
 //! handler never returns an error (that would reset the instance and retry the batch).
 
 use serde::{Deserialize, Serialize};
+use worker::d1::serde_wasm_bindgen;
 use worker::{
-    console_error, console_log, Env, Message, MessageBatch, MessageBuilder, MessageExt,
-    QueueRetryOptionsBuilder,
+    console_error, console_log, Env, MessageBatch, MessageBuilder, MessageExt,
+    QueueRetryOptionsBuilder, RawMessage,
 };
 
 use crate::body::sha256_hex;
@@ -89,39 +90,60 @@ pub async fn start(env: &Env, order_id: &str, first_event_id: &str) -> Result<()
     .await
 }
 
+/// An order whose settlement has not moved for this long is assumed to have lost its
+/// queue message (e.g. the enqueue after the insert failed, and the client retried).
+const STALLED_AFTER_MS: i64 = 30_000;
+
+/// Re-enqueues the next step of a stalled, unfinished order. Harmless if the original
+/// message still exists: each message applies the next allowed step through a guarded
+/// update, so a duplicate only speeds the order along; it never skips or repeats a state.
+pub async fn resume_if_stalled(env: &Env, order: &OrderRow) -> Result<(), ApiError> {
+    let status: Option<OrderStatus> =
+        serde_json::from_value(serde_json::Value::String(order.status.clone())).ok();
+    let unfinished = status.is_some_and(|s| !s.is_final());
+    if unfinished && ids::now_ms() - order.updated_at > STALLED_AFTER_MS {
+        enqueue(
+            env,
+            Job::Advance {
+                order_id: order.order_id.clone(),
+            },
+            0,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
-    let messages = match batch.messages() {
-        Ok(m) => m,
-        Err(e) => {
-            console_error!("queue batch unreadable: {e}");
-            batch.retry_all();
-            return;
+    // Each message is decoded alone: one unreadable message (an old format after a
+    // deploy) is dropped with a log line instead of blocking the whole batch.
+    for message in batch.raw_iter() {
+        match serde_wasm_bindgen::from_value::<Job>(message.body()) {
+            Ok(job) => handle_message(&message, &job, env).await,
+            Err(e) => {
+                console_error!("queue message {} unreadable, dropped: {e}", message.id());
+                message.ack();
+            }
         }
-    };
-    for message in messages {
-        handle_message(&message, env).await;
     }
 }
 
-async fn handle_message(message: &Message<Job>, env: &Env) {
-    let outcome = match message.body() {
+async fn handle_message(message: &RawMessage, job: &Job, env: &Env) {
+    let outcome = match job {
         Job::Advance { order_id } => advance(env, order_id).await,
         Job::Deliver { event_id } => deliver(env, event_id).await,
     };
+    let retry_in = |seconds| {
+        QueueRetryOptionsBuilder::new()
+            .with_delay_seconds(seconds)
+            .build()
+    };
     match outcome {
         Ok(Next::Done) => message.ack(),
-        Ok(Next::RetryIn(seconds)) => message.retry_with_options(
-            &QueueRetryOptionsBuilder::new()
-                .with_delay_seconds(seconds)
-                .build(),
-        ),
+        Ok(Next::RetryIn(seconds)) => message.retry_with_options(&retry_in(seconds)),
         Err(e) => {
-            console_error!("queue job {:?} failed: {e}", message.body());
-            message.retry_with_options(
-                &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(2)
-                    .build(),
-            );
+            console_error!("queue job {job:?} failed: {e}");
+            message.retry_with_options(&retry_in(2));
         }
     }
 }

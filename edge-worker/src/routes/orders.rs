@@ -185,6 +185,7 @@ async fn replay(
     let row = store::orders::get(&db, client_id, &previous.order_id)
         .await?
         .ok_or_else(|| ApiError::internal("idempotency key points to a missing order"))?;
+    settlement::resume_if_stalled(env, &row).await?;
     let history = store::orders::history(&db, &row.order_id).await?;
     Ok(Some(super::json(200, &order_response(&row, &history)?)?))
 }
