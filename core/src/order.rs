@@ -61,6 +61,12 @@ impl OrderStatus {
     pub fn is_final(self) -> bool {
         ALLOWED.iter().all(|(from, _)| *from != self)
     }
+
+    /// Whether an order in this status uses up the customer's spending limits: an
+    /// order that failed or expired delivered nothing, so it gives its room back.
+    pub fn counts_toward_limits(self) -> bool {
+        !matches!(self, OrderStatus::Failed | OrderStatus::Expired)
+    }
 }
 
 impl fmt::Display for OrderStatus {
@@ -159,6 +165,14 @@ pub enum OrderError {
     InvalidId {
         field: &'static str,
     },
+    /// The quote the order names is past its `expires_at`.
+    QuoteExpired {
+        quote_id: String,
+    },
+    /// The quote the order names is for another trade (currencies, network or amount).
+    QuoteMismatch {
+        quote_id: String,
+    },
 }
 
 impl OrderError {
@@ -174,6 +188,8 @@ impl OrderError {
             OrderError::Amount(e) => e.code(),
             OrderError::InvalidAddress { .. } => "invalid_address",
             OrderError::InvalidId { .. } => "invalid_id",
+            OrderError::QuoteExpired { .. } => "quote_expired",
+            OrderError::QuoteMismatch { .. } => "quote_mismatch",
         }
     }
 }
@@ -190,6 +206,9 @@ impl OrderError {
             }
             OrderError::InvalidId { field } => {
                 facts.insert("field".to_owned(), (*field).into());
+            }
+            OrderError::QuoteExpired { quote_id } | OrderError::QuoteMismatch { quote_id } => {
+                facts.insert("quote_id".to_owned(), quote_id.as_str().into());
             }
             OrderError::InvalidAddress { error, .. } => {
                 // The precise reason (bad_checksum, wrong_network...) for clients to branch on.
@@ -228,6 +247,12 @@ impl fmt::Display for OrderError {
             OrderError::Amount(e) => e.fmt(f),
             OrderError::InvalidAddress { address, error } => {
                 write!(f, "invalid destination address {address:?}: {error}")
+            }
+            OrderError::QuoteExpired { quote_id } => {
+                write!(f, "quote {quote_id} has expired: ask for a new quote")
+            }
+            OrderError::QuoteMismatch { quote_id } => {
+                write!(f, "quote {quote_id} is for another trade than this order")
             }
             OrderError::InvalidId { field } => {
                 write!(
@@ -278,6 +303,38 @@ pub fn validate_place_order(
         destination_address: request.destination_address.clone(),
         quote_id: request.quote_id.clone(),
     })
+}
+
+/// The pricing an order takes from the quote it names: a quote is honoured while `now`
+/// is before its `expires_at`, and only for the very trade it priced (same currencies,
+/// network, and requested amount in the same currency).
+pub fn honour_quote(
+    quote: &crate::api::QuoteResponse,
+    order: &ValidOrderRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::api::QuoteBreakdown, OrderError> {
+    let quote_id = || quote.id.clone();
+    if now >= quote.expires_at {
+        return Err(OrderError::QuoteExpired {
+            quote_id: quote_id(),
+        });
+    }
+    let priced = &quote.quote;
+    let (amount, currency) = match order.amount {
+        OrderAmount::Fiat(a) => (a, order.fiat.ticker()),
+        OrderAmount::Crypto(a) => (a, order.crypto.ticker()),
+    };
+    let same_trade = priced.crypto == order.crypto
+        && priced.network == order.network
+        && priced.fiat == order.fiat
+        && priced.amount_currency == currency
+        && priced.amount == amount;
+    if !same_trade {
+        return Err(OrderError::QuoteMismatch {
+            quote_id: quote_id(),
+        });
+    }
+    Ok(priced.clone())
 }
 
 /// Parses the currencies and network and checks the client enabled them.
@@ -464,5 +521,58 @@ mod tests {
         let body = err.body();
         assert_eq!(body.code, "invalid_address");
         assert_eq!(body.facts["reason_code"], "wrong_network");
+    }
+
+    #[test]
+    fn only_failed_and_expired_orders_give_their_limit_room_back() {
+        let freed: Vec<_> = OrderStatus::ALL
+            .into_iter()
+            .filter(|s| !s.counts_toward_limits())
+            .collect();
+        assert_eq!(freed, [OrderStatus::Failed, OrderStatus::Expired]);
+    }
+
+    fn quote_for(request: &PlaceOrderRequest, at: &str) -> crate::api::QuoteResponse {
+        let now: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+        let rates: crate::api::RatesResponse = serde_json::from_value(serde_json::json!({
+            "rates": [{ "crypto": "BTC", "fiat": "EUR", "price": "60000.00",
+                        "observed_at": at, "source": "test", "age_seconds": 0 }],
+            "max_age_seconds": 300
+        }))
+        .unwrap();
+        let asked = crate::api::QuoteRequest {
+            crypto: request.crypto.clone(),
+            network: request.network.clone(),
+            fiat: request.fiat.clone(),
+            amount: request.amount.clone(),
+            amount_currency: request.amount_currency.clone(),
+        };
+        let breakdown = crate::quote::estimate(&asked, &rates, &sample(), now).unwrap();
+        crate::quote::quote_response("quo_1".into(), breakdown, &sample(), now).unwrap()
+    }
+
+    #[test]
+    fn honours_a_quote_for_the_same_trade_until_it_expires() {
+        let order = validate_place_order(&request(), &sample()).unwrap();
+        let quote = quote_for(&request(), "2026-06-01T12:00:00Z");
+        let before = quote.expires_at - chrono::Duration::seconds(1);
+        assert_eq!(honour_quote(&quote, &order, before).unwrap(), quote.quote);
+        let err = honour_quote(&quote, &order, quote.expires_at).unwrap_err();
+        assert_eq!(err.code(), "quote_expired");
+    }
+
+    #[test]
+    fn refuses_a_quote_for_another_amount() {
+        let quote = quote_for(&request(), "2026-06-01T12:00:00Z");
+        let mut other = request();
+        other.amount = "100.01".into();
+        let order = validate_place_order(&other, &sample()).unwrap();
+        let err = honour_quote(
+            &quote,
+            &order,
+            quote.expires_at - chrono::Duration::seconds(1),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "quote_mismatch");
     }
 }

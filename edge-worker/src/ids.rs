@@ -19,6 +19,23 @@ pub fn new_id(prefix: &str) -> Result<String, ApiError> {
     Ok(format!("{prefix}_{}", random_hex(16)?))
 }
 
+/// A new random (version 4) UUID, as orders are identified: RFC 9562 section 5.4.
+pub fn new_uuid() -> Result<String, ApiError> {
+    let mut b = [0u8; 16];
+    getrandom::getrandom(&mut b).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    b[8] = (b[8] & 0x3f) | 0x80; // variant 10
+    let h = hex::encode(b);
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     worker::Date::now().as_millis() as i64

@@ -38,9 +38,6 @@ pub enum ApiError {
     },
     IdempotencyKeyMissing,
     IdempotencyKeyReused,
-    QuoteExpired {
-        quote_id: String,
-    },
     NoRates {
         pair: String,
     },
@@ -76,7 +73,6 @@ impl ApiError {
             ApiError::InvalidParameter { .. } => "invalid_parameter",
             ApiError::IdempotencyKeyMissing => "idempotency_key_missing",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
-            ApiError::QuoteExpired { .. } => "quote_expired",
             ApiError::NoRates { .. } => "no_rates",
             ApiError::NoXpubRegistered { .. } => "no_xpub_registered",
             ApiError::ChainUnavailable { .. } => "chain_unavailable",
@@ -95,7 +91,6 @@ impl ApiError {
             ApiError::InvalidParameter { .. } => 400,
             ApiError::IdempotencyKeyMissing => 400,
             ApiError::IdempotencyKeyReused => 422,
-            ApiError::QuoteExpired { .. } => 409,
             ApiError::NoRates { .. } => 503,
             ApiError::NoXpubRegistered { .. } => 409,
             ApiError::ChainUnavailable { .. } => 502,
@@ -114,7 +109,6 @@ impl ApiError {
             ApiError::InvalidParameter { .. } => "Invalid parameter",
             ApiError::IdempotencyKeyMissing => "Idempotency-Key header required",
             ApiError::IdempotencyKeyReused => "Idempotency-Key reused with a different request",
-            ApiError::QuoteExpired { .. } => "Quote expired",
             ApiError::NoRates { .. } => "No exchange rate",
             ApiError::NoXpubRegistered { .. } => "No xpub registered for this currency",
             ApiError::ChainUnavailable { .. } => "Blockchain data unavailable",
@@ -161,7 +155,7 @@ fn domain_status(code: &str) -> u16 {
     match code {
         // The service cannot price right now; retrying later may work.
         "stale_rate" | "rate_in_future" => 503,
-        "invalid_transition" => 409,
+        "invalid_transition" | "quote_expired" => 409,
         _ => 422,
     }
 }
@@ -241,9 +235,6 @@ impl fmt::Display for ApiError {
             ApiError::IdempotencyKeyReused => f.write_str(
                 "this Idempotency-Key was already used for a request with a different body",
             ),
-            ApiError::QuoteExpired { quote_id } => {
-                write!(f, "quote {quote_id} has expired; request a new quote")
-            }
             ApiError::NoRates { pair } => write!(f, "no exchange rate is known for {pair}"),
             ApiError::NoXpubRegistered { currency } => write!(
                 f,

@@ -201,7 +201,8 @@ describe('an order from placement to completion', () => {
     const r = await placeOrder(worker.url, client.api_key, 'carol', orderBody({ amount: '250.00', quote_id: quote.body.id }), 'carol-1');
     assert.equal(r.status, 201, r.text);
     order = r.body;
-    assert.match(order.id, /^ord_/);
+    // Orders are identified by random (v4) UUIDs.
+    assert.match(order.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(order.status, 'pending');
     assert.equal(order.quote_id, quote.body.id);
     assert.equal(order.crypto_amount, quote.body.crypto_amount);

@@ -8,14 +8,14 @@ use cryptoexchange_core::api::{
 use cryptoexchange_core::config::ClientConfig;
 use cryptoexchange_core::limits::{check_limits, limit_window, to_minor_units, SpentEntry};
 use cryptoexchange_core::order::{
-    validate_place_order, OrderError, OrderStatus, ValidOrderRequest,
+    honour_quote, validate_place_order, OrderError, OrderStatus, ValidOrderRequest,
 };
 use cryptoexchange_core::quote::estimate;
 use serde_json::Value;
 use worker::{Env, Request, Response, Url};
 
 use super::config::stored_config;
-use super::quotes::valid_quote;
+use super::quotes::stored_quote;
 use super::rates::latest_table;
 use crate::auth::require_client;
 use crate::body::{read_bytes, sha256_hex};
@@ -88,7 +88,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     .await?;
     check_limits(&config, &spent, pricing.fiat, pricing.fiat_amount, now)?;
 
-    let order_id = ids::new_id("ord")?;
+    let order_id = ids::new_uuid()?;
     let event_id = ids::new_id("evt")?;
     let now_ms = now.timestamp_millis();
     let status = OrderStatus::Pending.as_str();
@@ -245,23 +245,8 @@ async fn price_order(
     };
     match &order.quote_id {
         Some(quote_id) => {
-            let quote = valid_quote(env, client_id, quote_id, now.timestamp_millis())
-                .await?
-                .quote;
-            // Same trade: currencies, network and the requested amount in the same currency.
-            let same = quote.crypto == order.crypto
-                && quote.network == order.network
-                && quote.fiat == order.fiat
-                && quote.amount_currency == request.amount_currency
-                && request.amount.parse::<rust_decimal::Decimal>().ok() == Some(quote.amount);
-            if !same {
-                return Err(ApiError::Domain {
-                    code: "quote_mismatch".into(),
-                    detail: format!("quote {quote_id} is for another trade than this order"),
-                    facts: Default::default(),
-                });
-            }
-            Ok(quote)
+            let quote = stored_quote(env, client_id, quote_id).await?;
+            Ok(honour_quote(&quote, order, now)?)
         }
         None => {
             let rates = latest_table(env)

@@ -36,22 +36,16 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     super::json(201, &quote)
 }
 
-/// A stored quote of this client that has not expired at `now_ms`.
-pub async fn valid_quote(
+/// A stored quote of this client; whether it is still honoured is the core's call
+/// (`order::honour_quote`).
+pub async fn stored_quote(
     env: &Env,
     client_id: &str,
     quote_id: &str,
-    now_ms: i64,
 ) -> Result<QuoteResponse, ApiError> {
     let row = store::quotes::get(&env.d1("DB")?, client_id, quote_id)
         .await?
         .ok_or(ApiError::NotFound { what: "quote" })?;
-    // A quote is honoured while now < expires_at (rule to move to the core: it has none yet).
-    if now_ms >= row.expires_at {
-        return Err(ApiError::QuoteExpired {
-            quote_id: quote_id.to_owned(),
-        });
-    }
     serde_json::from_str(&row.quote_json)
         .map_err(|e| ApiError::internal(format!("stored quote: {e}")))
 }

@@ -11,8 +11,16 @@ use worker::{query, D1Database, D1PreparedStatement};
 use super::{changes, is_unique_violation};
 use crate::problem::ApiError;
 
-/// Statuses that no longer count toward a customer's spending limits.
-const NOT_COUNTED_STATUSES: &str = "('failed', 'cancelled')";
+/// The SQL list of statuses that no longer count toward a customer's spending limits,
+/// as the core decides them, e.g. `('failed', 'expired')`.
+fn not_counted_statuses() -> String {
+    let names: Vec<String> = cryptoexchange_core::order::OrderStatus::ALL
+        .into_iter()
+        .filter(|s| !s.counts_toward_limits())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({})", names.join(", "))
+}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderRow {
@@ -93,7 +101,8 @@ pub async fn spent_since(
     let sql = format!(
         "SELECT COALESCE(SUM(fiat_total_minor), 0) AS total FROM orders
          WHERE client_id = ?1 AND customer_id = ?2 AND fiat = ?3 AND created_at >= ?4
-           AND status NOT IN {NOT_COUNTED_STATUSES}"
+           AND status NOT IN {not_counted}",
+        not_counted = not_counted_statuses()
     );
     let sum = query!(db, &sql, client_id, customer_id, fiat, since_ms)?
         .first::<Sum>(None)
@@ -115,7 +124,8 @@ pub async fn place(
         format!(
             "(?{max} IS NULL OR (SELECT COALESCE(SUM(fiat_total_minor), 0) FROM orders
                WHERE client_id = ?2 AND customer_id = ?3 AND fiat = ?6 AND created_at >= ?{since}
-                 AND status NOT IN {NOT_COUNTED_STATUSES}) + ?7 <= ?{max})"
+                 AND status NOT IN {not_counted}) + ?7 <= ?{max})",
+            not_counted = not_counted_statuses()
         )
     };
     let insert_order = format!(

@@ -5,10 +5,11 @@ use worker::{query, D1Database};
 
 use crate::problem::ApiError;
 
+/// The stored quote; its `expires_at` column serves queries and clean-up, the JSON
+/// carries the same time for the core's expiry check.
 #[derive(Debug, Deserialize)]
 pub struct QuoteRow {
     pub quote_json: String,
-    pub expires_at: i64,
 }
 
 pub async fn insert(
@@ -40,7 +41,7 @@ pub async fn get(
 ) -> Result<Option<QuoteRow>, ApiError> {
     Ok(query!(
         db,
-        "SELECT quote_id, quote_json, expires_at FROM quotes WHERE quote_id = ?1 AND client_id = ?2",
+        "SELECT quote_json FROM quotes WHERE quote_id = ?1 AND client_id = ?2",
         quote_id,
         client_id
     )?
