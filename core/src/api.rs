@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +16,7 @@ use crate::config::ClientConfig;
 use crate::currency::{Crypto, Fiat, Network};
 use crate::money::decimal_string;
 use crate::order::{FailureReason, OrderStatus};
+use crate::time::Timestamp;
 
 /// The body of every error response, and the JS error object: a stable
 /// `code`, a lower-case `message`, and the facts of the error beside them.
@@ -50,7 +50,7 @@ pub struct RateEntry {
     /// The mid price of one unit of `crypto` in `fiat`.
     #[serde(with = "decimal_string")]
     pub price: Decimal,
-    pub observed_at: DateTime<Utc>,
+    pub observed_at: Timestamp,
     pub source: String,
     /// Informative, computed when the response was made; `estimate`
     /// recomputes the age from `observed_at` and its own `now`.
@@ -145,7 +145,7 @@ pub struct QuoteBreakdown {
     #[serde(with = "decimal_string")]
     pub crypto_value: Decimal,
     pub fees: Fees,
-    pub rate_observed_at: DateTime<Utc>,
+    pub rate_observed_at: Timestamp,
     pub rate_source: String,
 }
 
@@ -153,7 +153,7 @@ pub struct QuoteBreakdown {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteResponse {
     pub id: String,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
     #[serde(flatten)]
     pub quote: QuoteBreakdown,
 }
@@ -178,7 +178,7 @@ pub struct PlaceOrderRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
     pub status: OrderStatus,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<FailureReason>,
 }
@@ -197,8 +197,8 @@ pub struct OrderResponse {
     pub pricing: QuoteBreakdown,
     pub status_history: Vec<StatusChange>,
     pub tx_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// `GET /v1/orders`.

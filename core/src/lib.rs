@@ -9,6 +9,7 @@
 //! - [`quote`]: quotes with their fee breakdown.
 //! - [`config`], [`limits`]: client configuration and limit checks.
 //! - [`order`]: the order model and its status state machine.
+//! - [`time`]: UTC instants in whole seconds, RFC 3339 on the wire.
 //! - [`api`]: the JSON types of the HTTP API, shared by the worker and the npm package.
 //! - `wasm` (feature `wasm`): the JS bindings; they translate, never decide.
 //!
@@ -24,6 +25,7 @@ pub mod money;
 pub mod order;
 pub mod quote;
 pub mod rates;
+pub mod time;
 pub mod wallet;
 
 #[cfg(feature = "wasm")]

@@ -21,7 +21,6 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -29,12 +28,13 @@ use crate::api::ErrorBody;
 use crate::config::{ClientConfig, FiatSettings};
 use crate::currency::Fiat;
 use crate::money::decimal_string;
+use crate::time::Timestamp;
 
 /// One earlier order of the customer that counts against the limits (the
 /// worker passes every non-failed, non-expired order since the month start).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpentEntry {
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     pub fiat: Fiat,
     #[serde(with = "decimal_string")]
     pub amount: Decimal,
@@ -173,23 +173,16 @@ impl Serialize for LimitError {
 }
 
 /// Start of the UTC day and of the UTC month containing `now`.
-pub fn window_starts(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let day = now.date_naive();
-    let day_start = day.and_time(NaiveTime::MIN).and_utc();
-    // Day 1 exists in every month, so with_day(1) cannot fail; falling back
-    // to the day start would only shorten the window, never widen it.
-    let month_start = day
-        .with_day(1)
-        .map_or(day_start, |d| d.and_time(NaiveTime::MIN).and_utc());
-    (day_start, month_start)
+pub fn window_starts(now: Timestamp) -> (Timestamp, Timestamp) {
+    (now.day_start(), now.month_start())
 }
 
 /// Everything the worker needs to enforce the limits of one fiat in SQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LimitWindow {
     pub currency: Fiat,
-    pub day_start: DateTime<Utc>,
-    pub month_start: DateTime<Utc>,
+    pub day_start: Timestamp,
+    pub month_start: Timestamp,
     #[serde(with = "decimal_string")]
     pub min_order: Decimal,
     #[serde(with = "decimal_string")]
@@ -203,7 +196,7 @@ pub struct LimitWindow {
 pub fn limit_window(
     config: &ClientConfig,
     fiat: Fiat,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> Result<LimitWindow, LimitError> {
     let s = settings(config, fiat)?;
     let (day_start, month_start) = window_starts(now);
@@ -269,11 +262,11 @@ pub fn check_limits(
     history: &[SpentEntry],
     fiat: Fiat,
     amount: Decimal,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> Result<(), LimitError> {
     check_order_size(config, fiat, amount)?;
     let w = limit_window(config, fiat, now)?;
-    let used_since = |start: DateTime<Utc>| -> Decimal {
+    let used_since = |start: Timestamp| -> Decimal {
         history
             .iter()
             .filter(|e| e.fiat == fiat && e.at >= start)
@@ -312,7 +305,7 @@ mod tests {
 
     // sample(): EUR min 10, max 1000, daily 2000, monthly 10000.
 
-    fn at(s: &str) -> DateTime<Utc> {
+    fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 

@@ -311,7 +311,7 @@ pub fn validate_place_order(
 pub fn honour_quote(
     quote: &crate::api::QuoteResponse,
     order: &ValidOrderRequest,
-    now: chrono::DateTime<chrono::Utc>,
+    now: crate::time::Timestamp,
 ) -> Result<crate::api::QuoteBreakdown, OrderError> {
     let quote_id = || quote.id.clone();
     if now >= quote.expires_at {
@@ -533,7 +533,7 @@ mod tests {
     }
 
     fn quote_for(request: &PlaceOrderRequest, at: &str) -> crate::api::QuoteResponse {
-        let now: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+        let now: crate::time::Timestamp = at.parse().unwrap();
         let rates: crate::api::RatesResponse = serde_json::from_value(serde_json::json!({
             "rates": [{ "crypto": "BTC", "fiat": "EUR", "price": "60000.00",
                         "observed_at": at, "source": "test", "age_seconds": 0 }],
@@ -555,7 +555,7 @@ mod tests {
     fn honours_a_quote_for_the_same_trade_until_it_expires() {
         let order = validate_place_order(&request(), &sample()).unwrap();
         let quote = quote_for(&request(), "2026-06-01T12:00:00Z");
-        let before = quote.expires_at - chrono::Duration::seconds(1);
+        let before = quote.expires_at.checked_sub_seconds(1).unwrap();
         assert_eq!(honour_quote(&quote, &order, before).unwrap(), quote.quote);
         let err = honour_quote(&quote, &order, quote.expires_at).unwrap_err();
         assert_eq!(err.code(), "quote_expired");
@@ -570,7 +570,7 @@ mod tests {
         let err = honour_quote(
             &quote,
             &order,
-            quote.expires_at - chrono::Duration::seconds(1),
+            quote.expires_at.checked_sub_seconds(1).unwrap(),
         )
         .unwrap_err();
         assert_eq!(err.code(), "quote_mismatch");

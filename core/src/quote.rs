@@ -20,7 +20,6 @@
 
 use std::fmt;
 
-use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Serialize, Serializer};
 
@@ -35,6 +34,7 @@ use crate::money::{
 };
 use crate::order::{enabled_pair, OrderAmount, OrderError};
 use crate::rates::{fresh_rate, Pair, Rate, RateError};
+use crate::time::Timestamp;
 
 /// Guards the search loops; each moves at most a few units past the
 /// division's estimate, so hitting it means an input out of range.
@@ -245,7 +245,7 @@ pub fn estimate(
     request: &QuoteRequest,
     rates: &RatesResponse,
     config: &ClientConfig,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> Result<QuoteBreakdown, QuoteError> {
     let config = config.clone().validate()?;
     let (crypto, network, fiat) =
@@ -342,10 +342,10 @@ pub fn quote_response(
     id: String,
     quote: QuoteBreakdown,
     config: &ClientConfig,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> Result<QuoteResponse, QuoteError> {
     let expires_at = now
-        .checked_add_signed(TimeDelta::seconds(i64::from(config.quote_validity_seconds)))
+        .checked_add_seconds(i64::from(config.quote_validity_seconds))
         .ok_or(QuoteError::AmountTooLarge)?;
     Ok(QuoteResponse {
         id,
@@ -550,7 +550,7 @@ mod tests {
         .unwrap()
     }
 
-    fn now() -> DateTime<Utc> {
+    fn now() -> Timestamp {
         "2026-01-01T12:01:00Z".parse().unwrap()
     }
 
@@ -728,7 +728,7 @@ mod tests {
         let r = quote_response("q-1".into(), q, &sample(), now()).unwrap();
         assert_eq!(
             r.expires_at,
-            "2026-01-01T12:02:00Z".parse::<DateTime<Utc>>().unwrap()
+            "2026-01-01T12:02:00Z".parse::<Timestamp>().unwrap()
         );
         let j = serde_json::to_value(&r).unwrap();
         assert_eq!(j["id"], "q-1");

@@ -8,13 +8,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use crate::api::{RateEntry, RatesResponse, SetRatesRequest};
 use crate::currency::{Crypto, Fiat};
 use crate::money::{at_precision, MAX_INTEGER_DIGITS};
+use crate::time::Timestamp;
 
 /// A mid price has at most this many decimals (DOGE in EUR needs several).
 pub const PRICE_DECIMALS: u32 = 8;
@@ -46,7 +46,7 @@ impl Serialize for Pair {
 pub struct Rate {
     pub pair: Pair,
     pub mid_price: Decimal,
-    pub observed_at: DateTime<Utc>,
+    pub observed_at: Timestamp,
     pub source: String,
 }
 
@@ -64,8 +64,8 @@ pub enum RateError {
     /// The rate claims to be observed after `now`.
     ObservedInFuture {
         pair: Pair,
-        observed_at: DateTime<Utc>,
-        now: DateTime<Utc>,
+        observed_at: Timestamp,
+        now: Timestamp,
     },
     /// Zero, negative, too precise or too large.
     InvalidPrice { pair: Pair, price: Decimal },
@@ -127,9 +127,7 @@ impl fmt::Display for RateError {
             ),
             RateError::ObservedInFuture { pair, observed_at, now } => write!(
                 f,
-                "rate for {pair} is observed at {}, after now ({})",
-                observed_at.to_rfc3339(),
-                now.to_rfc3339()
+                "rate for {pair} is observed at {observed_at}, after now ({now})"
             ),
             RateError::InvalidPrice { pair, price } => write!(
                 f,
@@ -152,8 +150,8 @@ pub fn validate_price(pair: Pair, price: Decimal) -> Result<Decimal, RateError> 
 }
 
 /// Whole seconds from `observed_at` to `now` (negative if in the future).
-pub fn age_seconds(observed_at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
-    (now - observed_at).num_seconds()
+pub fn age_seconds(observed_at: Timestamp, now: Timestamp) -> i64 {
+    now.seconds_since(observed_at)
 }
 
 /// The fresh rate of one pair in the body of `GET /v1/rates`. Only that
@@ -162,7 +160,7 @@ pub fn age_seconds(observed_at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
 pub fn fresh_rate(
     response: &RatesResponse,
     pair: Pair,
-    now: DateTime<Utc>,
+    now: Timestamp,
     max_age_seconds: u32,
 ) -> Result<Rate, RateError> {
     let mut table = RateTable::default();
@@ -209,7 +207,7 @@ impl RateTable {
     /// Validates the body of `POST /admin/rates`; the rates are observed `now`.
     pub fn from_set_request(
         request: &SetRatesRequest,
-        now: DateTime<Utc>,
+        now: Timestamp,
     ) -> Result<RateTable, RateError> {
         let mut table = RateTable::default();
         for entry in &request.rates {
@@ -245,7 +243,7 @@ impl RateTable {
     pub fn fresh(
         &self,
         pair: Pair,
-        now: DateTime<Utc>,
+        now: Timestamp,
         max_age_seconds: u32,
     ) -> Result<&Rate, RateError> {
         let rate = self
@@ -275,7 +273,7 @@ impl RateTable {
     }
 
     /// The body of `GET /v1/rates` at `now`, sorted by pair.
-    pub fn to_response(&self, now: DateTime<Utc>, max_age_seconds: u32) -> RatesResponse {
+    pub fn to_response(&self, now: Timestamp, max_age_seconds: u32) -> RatesResponse {
         RatesResponse {
             rates: self
                 .rates
@@ -303,7 +301,7 @@ mod tests {
         fiat: Fiat::Eur,
     };
 
-    fn at(s: &str) -> DateTime<Utc> {
+    fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 

@@ -11,7 +11,6 @@
 
 use std::fmt::Display;
 
-use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -21,6 +20,7 @@ use crate::api::{ErrorBody, QuoteRequest, RatesResponse};
 use crate::config::ClientConfig;
 use crate::limits::{self, SpentEntry};
 use crate::order::{self, OrderStatus};
+use crate::time::Timestamp;
 use crate::wallet::{self, DeriveRequest, XpubDeriveRequest};
 use crate::{quote, Crypto, Fiat, Network};
 
@@ -222,8 +222,10 @@ pub fn is_final_status(
 }
 
 fn parse_status(status: &str) -> Result<OrderStatus, JsValue> {
-    serde_json::from_value(serde_json::Value::String(status.to_owned()))
-        .map_err(|_| coded("unknown_status", format!("unknown order status {status:?}")))
+    OrderStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == status)
+        .ok_or_else(|| coded("unknown_status", format!("unknown order status {status:?}")))
 }
 
 fn parse_currency_and_network(
@@ -238,12 +240,11 @@ fn parse_currency_and_network(
     Ok((currency, network))
 }
 
-fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, JsValue> {
+fn parse_now(now: Option<&str>) -> Result<Timestamp, JsValue> {
     match now {
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
+        Some(text) => Timestamp::parse_rfc3339(text)
             .map_err(|e| coded("bad_time", format!("now {text:?} is not RFC 3339: {e}"))),
-        None => DateTime::from_timestamp_millis(js_sys::Date::now() as i64)
+        None => Timestamp::from_unix_millis(js_sys::Date::now() as i64)
             .ok_or_else(|| coded("bad_time", "the platform clock is out of range")),
     }
 }

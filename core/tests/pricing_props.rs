@@ -3,16 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use cryptoexchange_core::api::{QuoteBreakdown, QuoteRequest, RateEntry, RatesResponse};
 use cryptoexchange_core::config::{ClientConfig, CryptoSettings, FiatSettings};
 use cryptoexchange_core::money::{format_amount, mul_rounded, parse_amount, Rounding};
 use cryptoexchange_core::quote::{estimate, QuoteError};
+use cryptoexchange_core::time::Timestamp;
 use cryptoexchange_core::{Crypto, Fiat, Network};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-fn now() -> DateTime<Utc> {
+fn now() -> Timestamp {
     "2026-06-01T12:00:30Z".parse().unwrap()
 }
 
@@ -333,7 +333,7 @@ proptest! {
                 crypto: Crypto::Eth,
                 fiat: Fiat::Eur,
                 price: dec(mid),
-                observed_at: now() - chrono::TimeDelta::seconds(age),
+                observed_at: now().checked_sub_seconds(age).unwrap(),
                 source: "fuzz".into(),
                 age_seconds: age,
             }],
@@ -380,7 +380,7 @@ proptest! {
         let history: Vec<SpentEntry> = entries
             .iter()
             .map(|(ago, cents)| SpentEntry {
-                at: now - chrono::TimeDelta::seconds(*ago),
+                at: now.checked_sub_seconds(*ago).unwrap(),
                 fiat: Fiat::Eur,
                 amount: Decimal::new(*cents, 2),
             })

@@ -3,10 +3,10 @@
 //! quote_cases_oracle.py computed independently from docs/pricing.md. The
 //! lead runs the same file against the wasm build in Node.
 
-use chrono::{DateTime, Utc};
 use cryptoexchange_core::api::{QuoteRequest, RatesResponse};
 use cryptoexchange_core::config::ClientConfig;
 use cryptoexchange_core::quote::estimate;
+use cryptoexchange_core::time::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -17,7 +17,7 @@ struct Case {
     request: QuoteRequest,
     rates: RatesResponse,
     config: ClientConfig,
-    now: DateTime<Utc>,
+    now: Timestamp,
     expected: Expected,
 }
 

@@ -3,7 +3,7 @@
 //! Randomness comes from WebCrypto through `getrandom` and may only be drawn inside a
 //! request or event handler, never at module load.
 
-use chrono::{DateTime, Utc};
+use cryptoexchange_core::time::Timestamp;
 
 use crate::problem::ApiError;
 
@@ -42,12 +42,12 @@ pub fn now_ms() -> i64 {
 }
 
 /// The current time as the core takes it.
-pub fn now() -> DateTime<Utc> {
+pub fn now() -> Timestamp {
     time_of(now_ms())
 }
 
 /// A stored millisecond timestamp as a time (the epoch if out of range, which stored
 /// values never are).
-pub fn time_of(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+pub fn time_of(ms: i64) -> Timestamp {
+    Timestamp::from_unix_millis(ms).unwrap_or_default()
 }

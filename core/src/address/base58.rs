@@ -3,7 +3,9 @@
 //! Decoding writes into a fixed buffer and checks the version byte before
 //! the double SHA-256, which is the only costly step.
 
-use sha2::{Digest, Sha256};
+// bitcoin_hashes and base58ck come with `bitcoin` anyway: one SHA-256 and one base58
+// encoder in the npm package instead of two.
+use bitcoin::hashes::{sha256d, Hash};
 
 use super::AddressError;
 
@@ -119,7 +121,7 @@ pub(crate) fn encode(version: u8, hash: &[u8; 20]) -> String {
     payload[1..21].copy_from_slice(hash);
     let checksum = double_sha256(&payload[..21]);
     payload[21..].copy_from_slice(&checksum[..4]);
-    bs58::encode(payload).into_string()
+    bitcoin::base58::encode(&payload)
 }
 
 /// Base58Check encoding of any payload (extended keys are 78 bytes).
@@ -127,7 +129,7 @@ pub(crate) fn encode_check(data: &[u8]) -> String {
     let mut with_checksum = Vec::with_capacity(data.len() + 4);
     with_checksum.extend_from_slice(data);
     with_checksum.extend_from_slice(&double_sha256(data)[..4]);
-    bs58::encode(with_checksum).into_string()
+    bitcoin::base58::encode(&with_checksum)
 }
 
 /// Decodes a Base58Check string of any length, checking the checksum.
@@ -146,7 +148,7 @@ pub(crate) fn decode_check(s: &str) -> Result<Vec<u8>, AddressError> {
 }
 
 pub(crate) fn double_sha256(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(Sha256::digest(data)).into()
+    sha256d::Hash::hash(data).to_byte_array()
 }
 
 #[cfg(test)]
@@ -173,13 +175,13 @@ mod tests {
     }
 
     #[test]
-    fn agrees_with_bs58_on_leading_ones() {
+    fn agrees_with_base58ck_on_leading_ones() {
         for s in ["11", "1112", "z", "2NEpo7TZRRrLZSi2U"] {
             let mut buf = [0u8; BUFFER_LEN];
             let len = decode_into(s, &mut buf).unwrap();
             assert_eq!(
                 &buf[BUFFER_LEN - len..],
-                bs58::decode(s).into_vec().unwrap().as_slice(),
+                bitcoin::base58::decode(s).unwrap().as_slice(),
                 "{s}"
             );
         }

@@ -73,8 +73,8 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     };
     let fiat_total_minor = minor(pricing.fiat_amount)?;
     let fiat = pricing.fiat.ticker();
-    let day_start = window.day_start.timestamp_millis();
-    let month_start = window.month_start.timestamp_millis();
+    let day_start = window.day_start.unix_millis();
+    let month_start = window.month_start.unix_millis();
     // Refuse early with the core's precise error (which limit, how much is used);
     // the guarded insert below is what enforces it against concurrent orders.
     let spent = spent_entries(
@@ -90,7 +90,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
 
     let order_id = ids::new_uuid()?;
     let event_id = ids::new_id("evt")?;
-    let now_ms = now.timestamp_millis();
+    let now_ms = now.unix_millis();
     let status = OrderStatus::Pending.as_str();
     let event = webhook::order_event(
         &event_id,
@@ -234,7 +234,7 @@ async fn price_order(
     order: &ValidOrderRequest,
     request: &PlaceOrderRequest,
     config: &ClientConfig,
-    now: chrono::DateTime<chrono::Utc>,
+    now: cryptoexchange_core::time::Timestamp,
 ) -> Result<QuoteBreakdown, ApiError> {
     let quote_request = QuoteRequest {
         crypto: request.crypto.clone(),

@@ -29,8 +29,8 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
         &quote.id,
         &client.client_id,
         &json,
-        now.timestamp_millis(),
-        quote.expires_at.timestamp_millis(),
+        now.unix_millis(),
+        quote.expires_at.unix_millis(),
     )
     .await?;
     super::json(201, &quote)

@@ -3,9 +3,9 @@
 //! The latest table is one KV value in the shape of `GET /v1/rates` (the core's
 //! `RatesResponse`); freshness is always recomputed by the core from `observed_at`.
 
-use chrono::{DateTime, Utc};
 use cryptoexchange_core::api::{RatesResponse, SetRatesRequest};
 use cryptoexchange_core::rates::{Pair, RateTable};
+use cryptoexchange_core::time::Timestamp;
 use worker::{console_log, Env, Request, Response};
 
 use crate::auth::require_client;
@@ -17,7 +17,7 @@ use crate::store;
 /// (the `RATES_SOURCE_JSON` variable) ships; an exchange API would be another impl.
 #[allow(async_fn_in_trait)] // futures are !Send on Workers
 pub trait RatesSource {
-    async fn fetch(&self, now: DateTime<Utc>) -> Result<SetRatesRequest, ApiError>;
+    async fn fetch(&self, now: Timestamp) -> Result<SetRatesRequest, ApiError>;
 }
 
 pub struct StaticSource {
@@ -35,7 +35,7 @@ impl StaticSource {
 }
 
 impl RatesSource for StaticSource {
-    async fn fetch(&self, _now: DateTime<Utc>) -> Result<SetRatesRequest, ApiError> {
+    async fn fetch(&self, _now: Timestamp) -> Result<SetRatesRequest, ApiError> {
         serde_json::from_str(&self.json)
             .map_err(|e| ApiError::internal(format!("RATES_SOURCE_JSON: {e}")))
     }
@@ -56,7 +56,7 @@ pub async fn latest_table(env: &Env) -> Result<RateTable, ApiError> {
 pub async fn merge_and_store(
     env: &Env,
     request: &SetRatesRequest,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> Result<RatesResponse, ApiError> {
     let incoming = RateTable::from_set_request(request, now)?.to_response(now, 0);
     let current = latest_table(env).await?.to_response(now, 0);
