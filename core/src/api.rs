@@ -231,6 +231,8 @@ pub struct CreateClientResponse {
     pub client_id: String,
     /// Shown once; only its hash is stored.
     pub api_key: String,
+    /// Shown once: the key of the webhook signatures (HMAC-SHA256).
+    pub webhook_secret: String,
     pub config: ClientConfig,
 }
 
@@ -251,6 +253,57 @@ pub struct SetRate {
 #[serde(deny_unknown_fields)]
 pub struct SetRatesRequest {
     pub rates: Vec<SetRate>,
+}
+
+/// `POST /v1/customers/{customer_id}/addresses`: the next receive address of the
+/// customer for `currency`, derived from the xpub the client registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAddressRequest {
+    pub currency: String,
+}
+
+/// One receive address of a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerAddress {
+    pub customer_id: String,
+    pub crypto: Crypto,
+    pub network: Network,
+    pub derivation_index: u32,
+    pub derivation_path: String,
+    pub address: String,
+    pub created_at: Timestamp,
+}
+
+/// `GET /v1/customers/{customer_id}/addresses`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressList {
+    pub customer_id: String,
+    pub addresses: Vec<CustomerAddress>,
+}
+
+/// The body POSTed to a client's `webhook_url` on every order status change. Receivers
+/// drop duplicates by `event_id` and order late arrivals by the per-order `sequence`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEvent {
+    pub event_id: String,
+    /// Always `order.status_changed` today.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// 1 for the order's first event, then +1 per status change.
+    pub sequence: u32,
+    pub created_at: Timestamp,
+    pub data: OrderStatusChanged,
+}
+
+/// What changed in a [`WebhookEvent`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderStatusChanged {
+    pub order_id: String,
+    pub customer_id: String,
+    pub status: OrderStatus,
+    pub tx_id: Option<String>,
+    pub failure_reason: Option<FailureReason>,
 }
 
 #[cfg(test)]

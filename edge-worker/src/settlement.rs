@@ -204,7 +204,7 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
         order_id,
         &order.customer_id,
         sequence,
-        to.as_str(),
+        to,
         tx_id,
         None,
         now,

@@ -5,6 +5,8 @@
 //! recomputes the HMAC over the raw body and rejects old timestamps to stop replays.
 //! Delivery runs from the queue; a failure is retried by the queue with a growing delay.
 
+use cryptoexchange_core::api::{OrderStatusChanged, WebhookEvent};
+use cryptoexchange_core::order::{FailureReason, OrderStatus};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use worker::{Fetch, Headers, Method, Request, RequestInit, Url};
@@ -17,33 +19,35 @@ const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10)
 /// Attempts before an event is given up (its row keeps `last_error`).
 pub const MAX_ATTEMPTS: u32 = 8;
 
-/// The JSON body of one order event. `sequence` counts the order's status changes
-/// from 1 (its creation), so a receiver can order events that arrive out of order.
+/// The JSON body of one order event (`api::WebhookEvent`). `sequence` counts the
+/// order's status changes from 1 (its creation), so a receiver can order events that
+/// arrive out of order.
 #[allow(clippy::too_many_arguments)]
 pub fn order_event(
     event_id: &str,
     order_id: &str,
     customer_id: &str,
     sequence: u32,
-    status: &str,
+    status: OrderStatus,
     tx_id: Option<&str>,
-    failure_reason: Option<&str>,
+    failure_reason: Option<FailureReason>,
     at_ms: i64,
 ) -> String {
-    serde_json::json!({
-        "event_id": event_id,
-        "type": "order.status_changed",
-        "sequence": sequence,
-        "created_at": crate::ids::time_of(at_ms),
-        "data": {
-            "order_id": order_id,
-            "customer_id": customer_id,
-            "status": status,
-            "tx_id": tx_id,
-            "failure_reason": failure_reason,
-        }
-    })
-    .to_string()
+    let event = WebhookEvent {
+        event_id: event_id.to_owned(),
+        kind: "order.status_changed".to_owned(),
+        sequence,
+        created_at: crate::ids::time_of(at_ms),
+        data: OrderStatusChanged {
+            order_id: order_id.to_owned(),
+            customer_id: customer_id.to_owned(),
+            status,
+            tx_id: tx_id.map(str::to_owned),
+            failure_reason,
+        },
+    };
+    // Plain strings, numbers and enums: serializing cannot fail.
+    serde_json::to_string(&event).unwrap_or_default()
 }
 
 /// `v1` signature of `body` sent at `timestamp` (Unix seconds).

@@ -2,10 +2,11 @@
 //! address validation, and balances from the chain (plus the sandbox ledger).
 
 use cryptoexchange_core::address::validate_address;
-use cryptoexchange_core::api::ValidateAddressRequest;
+use cryptoexchange_core::api::{
+    AddressList, CreateAddressRequest, CustomerAddress, ValidateAddressRequest,
+};
 use cryptoexchange_core::money::format_amount;
 use cryptoexchange_core::{Crypto, Network};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
@@ -17,16 +18,17 @@ use crate::ids;
 use crate::problem::ApiError;
 use crate::store::{self, addresses::AddressRow};
 
-/// `POST /v1/customers/{customer_id}/addresses`.
-#[derive(Deserialize)]
-struct CreateAddressRequest {
-    currency: String,
-}
-
-#[derive(Serialize)]
-struct AddressList {
-    customer_id: String,
-    addresses: Vec<AddressRow>,
+/// A stored address as the API shows it.
+fn to_wire(row: AddressRow) -> Result<CustomerAddress, ApiError> {
+    Ok(CustomerAddress {
+        crypto: row.crypto.parse()?,
+        network: row.network.parse()?,
+        customer_id: row.customer_id,
+        derivation_index: row.derivation_index,
+        derivation_path: row.derivation_path,
+        address: row.address,
+        created_at: ids::time_of(row.created_at),
+    })
 }
 
 pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
@@ -34,7 +36,10 @@ pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, 
     let customer_id = super::customer_id(customer)?;
     let addresses =
         store::addresses::list_for_customer(&env.d1("DB")?, &client.client_id, &customer_id)
-            .await?;
+            .await?
+            .into_iter()
+            .map(to_wire)
+            .collect::<Result<Vec<_>, _>>()?;
     super::json(
         200,
         &AddressList {
@@ -69,7 +74,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         created_at: ids::now_ms(),
     };
     store::addresses::insert(&db, &client.client_id, &row).await?;
-    super::json(201, &row)
+    super::json(201, &to_wire(row)?)
 }
 
 /// `POST /v1/addresses/validate`: 200 with `{"valid": true, ...what the address is}`

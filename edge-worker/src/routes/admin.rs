@@ -3,7 +3,6 @@
 
 use cryptoexchange_core::api::{CreateClientRequest, CreateClientResponse, SetRatesRequest};
 use cryptoexchange_core::config::ClientConfig;
-use serde::Serialize;
 use worker::{Env, Request, Response};
 
 use super::config::{check_config, stored_config};
@@ -12,15 +11,6 @@ use crate::body::{read_json, sha256_hex};
 use crate::ids;
 use crate::problem::ApiError;
 use crate::store::clients::{self, NewClient};
-
-/// The core's response plus the webhook secret, which only the worker creates.
-#[derive(Serialize)]
-struct CreatedClient {
-    #[serde(flatten)]
-    client: CreateClientResponse,
-    /// Shown once: the key of the webhook signatures (HMAC-SHA256).
-    webhook_secret: String,
-}
 
 pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     require_admin(&req, env)?;
@@ -51,13 +41,11 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
     .await?;
     super::json(
         201,
-        &CreatedClient {
-            client: CreateClientResponse {
-                client_id,
-                api_key,
-                config,
-            },
+        &CreateClientResponse {
+            client_id,
+            api_key,
             webhook_secret,
+            config,
         },
     )
 }

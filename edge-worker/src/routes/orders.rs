@@ -97,7 +97,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         &order_id,
         &customer_id,
         1,
-        status,
+        OrderStatus::Pending,
         None,
         None,
         now_ms,
