@@ -155,7 +155,7 @@ fn domain_status(code: &str) -> u16 {
     match code {
         // The service cannot price right now; retrying later may work.
         "stale_rate" | "rate_in_future" => 503,
-        "invalid_transition" | "quote_expired" => 409,
+        "invalid_transition" | "quote_expired" | "limits_changed_retry" => 409,
         _ => 422,
     }
 }

@@ -154,9 +154,15 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
             )
             .await?;
             check_limits(&config, &spent, pricing.fiat, pricing.fiat_amount, now)?;
-            return Err(ApiError::internal(
-                "order refused by the limit guard but within limits on re-read",
-            ));
+            // The guard saw orders that have since failed or expired: nothing was
+            // written, and a retry with the same key decides again.
+            return Err(ApiError::Domain {
+                code: "limits_changed_retry".into(),
+                detail: "the customer's limits changed while this order was placed; nothing was \
+                         written: retry with the same Idempotency-Key"
+                    .into(),
+                facts: Default::default(),
+            });
         }
     }
     settlement::start(env, &order_id, &event_id).await?;
