@@ -8,7 +8,9 @@
 use bitcoin::bip32::Xpub;
 
 use super::{Scheme, WalletError};
-use crate::address::{base58check_decode, base58check_encode};
+use cryptoexchange_address::base58check::{
+    decode as base58check_decode, encode as base58check_encode,
+};
 
 const VERSIONS: [(&str, [u8; 4]); 6] = [
     ("xpub", [0x04, 0x88, 0xb2, 0x1e]),
