@@ -3,6 +3,7 @@
 //! Module map:
 //! - [`currency`]: the crypto and fiat currencies and networks, with their precision.
 //! - [`address`]: address validation (one file per encoding family) and encoding.
+//!   These two live in the crate `cryptoexchange-address` (core/address/), re-exported here.
 //! - [`wallet`]: BIP-39 mnemonics, BIP-32 derivation, watch-only derivation from xpubs.
 //! - [`money`]: exact amounts and the rounding rules.
 //! - [`rates`]: rate tables and their staleness.
@@ -16,10 +17,8 @@
 //! The core takes time, randomness and stored state as arguments, so every rule
 //! is testable natively without mocks.
 
-pub mod address;
 pub mod api;
 pub mod config;
-pub mod currency;
 pub mod limits;
 pub mod money;
 pub mod order;
@@ -30,6 +29,9 @@ pub mod wallet;
 
 #[cfg(feature = "wasm")]
 mod wasm;
+
+// Their own crate, built for speed while the rest is built for size (see the root Cargo.toml).
+pub use cryptoexchange_address::{address, currency};
 
 pub use address::{validate_address, AddressError, AddressKind, ValidAddress};
 pub use currency::{Crypto, CurrencyError, Fiat, Network};

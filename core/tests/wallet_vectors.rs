@@ -67,8 +67,9 @@ struct Bip32Step {
     xpub: String,
 }
 
-/// BIP-32 vector 1 checks the `bitcoin::bip32` maths we build on, and that our
-/// watch-only derivation agrees with private derivation at the last (normal) step.
+/// BIP-32 vector 1 checks the reference `bitcoin::bip32` maths, and that its watch-only
+/// derivation agrees with private derivation at the last (normal) step. The core's own
+/// BIP-32 (on `k256`) is checked against the same vector in `src/wallet/bip32.rs`.
 #[test]
 fn bip32_vector_1() {
     let file: Bip32File =

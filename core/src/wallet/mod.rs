@@ -11,26 +11,23 @@
 //! which uses 60 everywhere (its addresses do not depend on the network).
 //! Schemes: BTC and LTC support all four; DOGE, BCH and ETH only BIP-44.
 
+mod bip32;
 mod error;
 mod slip132;
 
 use bip39::{Language, Mnemonic};
-use bitcoin::bip32::{ChildNumber, DerivationPath, Xpriv, Xpub};
-use bitcoin::hashes::{hash160, Hash};
-use bitcoin::key::TapTweak;
-use bitcoin::secp256k1::{Secp256k1, Verification};
-use bitcoin::NetworkKind;
+use bitcoin_hashes::{hash160, Hash};
+use k256::PublicKey;
 use serde::{Deserialize, Serialize};
 
 use crate::address;
 use crate::{Crypto, Network};
+use bip32::{Xpriv, Xpub, HARDENED};
 
 pub use error::WalletError;
 
 /// Most addresses one request may derive (keeps a wasm call short).
 pub const MAX_COUNT: u32 = 100;
-
-const HARDENED: u32 = 1 << 31;
 
 /// Which BIP-43 purpose, hence which address type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -186,26 +183,20 @@ pub fn derive_addresses(req: &DeriveRequest) -> Result<Derivation, WalletError> 
     let mnemonic = parse_mnemonic(&req.mnemonic)?;
     let seed = mnemonic.to_seed_normalized(&nfkd(&req.passphrase));
     let test = req.network != Network::Mainnet;
-    let kind = if test {
-        NetworkKind::Test
-    } else {
-        NetworkKind::Main
-    };
-    let secp = Secp256k1::new();
-    let master = Xpriv::new_master(kind, &seed).map_err(|_| WalletError::Derivation)?;
     let coin = coin_type(req.currency, req.network);
-    let account_path: DerivationPath = vec![
+    let account_path = [
         hardened(req.scheme.purpose())?,
         hardened(coin)?,
         hardened(req.account)?,
-    ]
-    .into();
-    let account = master
-        .derive_priv(&secp, &account_path)
+    ];
+    let master = Xpriv::new_master(&seed).map_err(|_| WalletError::Derivation)?;
+    let account = account_path
+        .iter()
+        .try_fold(master, |key, &child| key.derive(child))
         .map_err(|_| WalletError::Derivation)?;
-    let account_xpub = Xpub::from_priv(&secp, &account);
+    let account_xpub = account.to_xpub().map_err(|_| WalletError::Derivation)?;
     let branch = account_xpub
-        .ckd_pub(&secp, normal(req.change)?)
+        .derive(normal(req.change)?)
         .map_err(|_| WalletError::Derivation)?;
     let prefix = format!(
         "m/{}'/{coin}'/{}'/{}",
@@ -216,7 +207,6 @@ pub fn derive_addresses(req: &DeriveRequest) -> Result<Derivation, WalletError> 
     let addresses = (req.start..req.start + req.count)
         .map(|index| {
             derive_one(
-                &secp,
                 &branch,
                 req.currency,
                 req.network,
@@ -246,13 +236,12 @@ pub fn derive_from_xpub(req: &XpubDeriveRequest) -> Result<DerivedAddress, Walle
     if xpub.depth != 3 {
         return Err(WalletError::XpubNotAccountLevel { depth: xpub.depth });
     }
-    let account = match xpub.child_number {
-        ChildNumber::Hardened { index } => index.to_string() + "'",
-        ChildNumber::Normal { index } => index.to_string(),
+    let account = match xpub.child_number.checked_sub(HARDENED) {
+        Some(index) => index.to_string() + "'",
+        None => xpub.child_number.to_string(),
     };
-    let secp = Secp256k1::verification_only();
     let branch = xpub
-        .ckd_pub(&secp, normal(req.change)?)
+        .derive(normal(req.change)?)
         .map_err(|_| WalletError::Derivation)?;
     let prefix = format!(
         "m/{}'/{}'/{account}/{}",
@@ -261,7 +250,6 @@ pub fn derive_from_xpub(req: &XpubDeriveRequest) -> Result<DerivedAddress, Walle
         req.change
     );
     derive_one(
-        &secp,
         &branch,
         req.currency,
         req.network,
@@ -271,8 +259,7 @@ pub fn derive_from_xpub(req: &XpubDeriveRequest) -> Result<DerivedAddress, Walle
     )
 }
 
-fn derive_one<C: Verification>(
-    secp: &Secp256k1<C>,
+fn derive_one(
     branch: &Xpub,
     currency: Crypto,
     network: Network,
@@ -281,33 +268,30 @@ fn derive_one<C: Verification>(
     index: u32,
 ) -> Result<DerivedAddress, WalletError> {
     let child = branch
-        .ckd_pub(secp, normal(index)?)
+        .derive(normal(index)?)
         .map_err(|_| WalletError::Derivation)?;
     let key = child.public_key;
-    let address = encode_address(secp, &key, currency, network, scheme)?;
+    let address = encode_address(&key, currency, network, scheme)?;
     Ok(DerivedAddress {
         path: format!("{prefix}/{index}"),
         index,
         address,
-        public_key: hex::encode(key.serialize()),
+        public_key: hex::encode(bip32::serialize(&key)),
     })
 }
 
-fn encode_address<C: Verification>(
-    secp: &Secp256k1<C>,
-    key: &bitcoin::secp256k1::PublicKey,
+fn encode_address(
+    key: &PublicKey,
     currency: Crypto,
     network: Network,
     scheme: Scheme,
 ) -> Result<String, WalletError> {
     let unsupported = |_| WalletError::UnsupportedCurrencyNetwork { currency, network };
     if currency == Crypto::Eth {
-        let uncompressed = key.serialize_uncompressed();
-        let mut xy = [0u8; 64];
-        xy.copy_from_slice(&uncompressed[1..]);
+        let xy = bip32::serialize_xy(key);
         return Ok(address::encode_eth(&address::eth_address_from_key(&xy)));
     }
-    let key_hash = hash160::Hash::hash(&key.serialize()).to_byte_array();
+    let key_hash = hash160::Hash::hash(&bip32::serialize(key)).to_byte_array();
     match scheme {
         Scheme::Bip44 => address::encode_p2pkh(currency, network, &key_hash).map_err(unsupported),
         Scheme::Bip49 => {
@@ -323,15 +307,8 @@ fn encode_address<C: Verification>(
         }
         Scheme::Bip86 => {
             // BIP-86: key-path only, tweaked with an empty script tree (BIP-341).
-            let (internal, _) = key.x_only_public_key();
-            let (output, _) = internal.tap_tweak(secp, None);
-            address::encode_segwit(
-                currency,
-                network,
-                1,
-                &output.to_x_only_public_key().serialize(),
-            )
-            .map_err(unsupported)
+            let output = bip32::taproot_output_key(key).map_err(|_| WalletError::Derivation)?;
+            address::encode_segwit(currency, network, 1, &output).map_err(unsupported)
         }
     }
 }
@@ -372,16 +349,14 @@ fn check_change(change: u32) -> Result<(), WalletError> {
     Ok(())
 }
 
-fn normal(index: u32) -> Result<ChildNumber, WalletError> {
-    ChildNumber::from_normal_idx(index).map_err(|_| WalletError::HardenedIndex {
-        index: u64::from(index),
-    })
+fn normal(index: u32) -> Result<u32, WalletError> {
+    check_normal(u64::from(index))?;
+    Ok(index)
 }
 
-fn hardened(index: u32) -> Result<ChildNumber, WalletError> {
-    ChildNumber::from_hardened_idx(index).map_err(|_| WalletError::HardenedIndex {
-        index: u64::from(index),
-    })
+fn hardened(index: u32) -> Result<u32, WalletError> {
+    check_normal(u64::from(index))?;
+    Ok(index | HARDENED)
 }
 
 #[cfg(test)]

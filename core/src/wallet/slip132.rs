@@ -5,10 +5,10 @@
 //! Ledger do), so one table serves every currency; the `Ltub`/`Mtub` variants
 //! are not produced nor accepted.
 
-use bitcoin::bip32::Xpub;
-
-use super::{Scheme, WalletError};
-use crate::address::{base58check_decode, base58check_encode};
+use super::{Scheme, WalletError, Xpub};
+use cryptoexchange_address::base58check::{
+    decode as base58check_decode, encode as base58check_encode,
+};
 
 const VERSIONS: [(&str, [u8; 4]); 6] = [
     ("xpub", [0x04, 0x88, 0xb2, 0x1e]),
@@ -51,21 +51,17 @@ fn version_bytes(name: &str) -> [u8; 4] {
 
 /// Serializes `xpub` under the named version.
 pub(crate) fn encode(xpub: &Xpub, name: &str) -> String {
-    let mut data = xpub.encode();
-    data[..4].copy_from_slice(&version_bytes(name));
-    base58check_encode(&data)
+    base58check_encode(&xpub.encode(version_bytes(name)))
 }
 
 /// Parses any of the six public versions; returns the key and its version name.
 pub(crate) fn decode(s: &str) -> Result<(Xpub, &'static str), WalletError> {
-    let mut data = base58check_decode(s.trim()).map_err(|_| WalletError::InvalidXpub {
+    let data = base58check_decode(s.trim()).map_err(|_| WalletError::InvalidXpub {
         reason: "not a base58check string",
     })?;
-    if data.len() != 78 {
-        return Err(WalletError::InvalidXpub {
-            reason: "payload is not 78 bytes",
-        });
-    }
+    let data: [u8; 78] = data.try_into().map_err(|_| WalletError::InvalidXpub {
+        reason: "payload is not 78 bytes",
+    })?;
     let version: [u8; 4] = [data[0], data[1], data[2], data[3]];
     if PRIVATE_VERSIONS.contains(&version) {
         return Err(WalletError::InvalidXpub {
@@ -79,13 +75,6 @@ pub(crate) fn decode(s: &str) -> Result<(Xpub, &'static str), WalletError> {
         .ok_or(WalletError::InvalidXpub {
             reason: "unknown version bytes",
         })?;
-    // `bitcoin` only reads xpub/tpub: rewrite the version to the plain one.
-    let plain = if name.starts_with(['x', 'y', 'z']) {
-        "xpub"
-    } else {
-        "tpub"
-    };
-    data[..4].copy_from_slice(&version_bytes(plain));
     let xpub = Xpub::decode(&data).map_err(|_| WalletError::InvalidXpub {
         reason: "invalid key data",
     })?;

@@ -20,7 +20,8 @@
 //!   currencies (`1`/`3` for BTC and BCH legacy, `3` for LTC legacy P2SH) are accepted
 //!   for each of them, as their owners' wallets do.
 
-mod base58;
+// Also the crate root's hidden `base58check` (extended keys in the core's wallet).
+pub(crate) mod base58;
 mod cashaddr;
 mod eip55;
 mod error;
@@ -562,8 +563,6 @@ pub fn encode_eth(address: &[u8; 20]) -> String {
 pub fn eth_address_from_key(key_xy: &[u8; 64]) -> [u8; 20] {
     eip55::from_uncompressed_key(key_xy)
 }
-
-pub(crate) use base58::{decode_check as base58check_decode, encode_check as base58check_encode};
 
 #[cfg(test)]
 mod tests;

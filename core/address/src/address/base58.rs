@@ -5,7 +5,7 @@
 
 // bitcoin_hashes and base58ck come with `bitcoin` anyway: one SHA-256 and one base58
 // encoder in the npm package instead of two.
-use bitcoin::hashes::{sha256d, Hash};
+use bitcoin_hashes::{sha256d, Hash};
 
 use super::AddressError;
 
@@ -121,19 +121,19 @@ pub(crate) fn encode(version: u8, hash: &[u8; 20]) -> String {
     payload[1..21].copy_from_slice(hash);
     let checksum = double_sha256(&payload[..21]);
     payload[21..].copy_from_slice(&checksum[..4]);
-    bitcoin::base58::encode(&payload)
+    base58ck::encode(&payload)
 }
 
 /// Base58Check encoding of any payload (extended keys are 78 bytes).
-pub(crate) fn encode_check(data: &[u8]) -> String {
+pub fn encode_check(data: &[u8]) -> String {
     let mut with_checksum = Vec::with_capacity(data.len() + 4);
     with_checksum.extend_from_slice(data);
     with_checksum.extend_from_slice(&double_sha256(data)[..4]);
-    bitcoin::base58::encode(&with_checksum)
+    base58ck::encode(&with_checksum)
 }
 
 /// Decodes a Base58Check string of any length, checking the checksum.
-pub(crate) fn decode_check(s: &str) -> Result<Vec<u8>, AddressError> {
+pub fn decode_check(s: &str) -> Result<Vec<u8>, AddressError> {
     let mut buf = [0u8; BUFFER_LEN];
     let len = decode_into(s, &mut buf)?;
     if len < 4 {
@@ -181,7 +181,7 @@ mod tests {
             let len = decode_into(s, &mut buf).unwrap();
             assert_eq!(
                 &buf[BUFFER_LEN - len..],
-                bitcoin::base58::decode(s).unwrap().as_slice(),
+                base58ck::decode(s).unwrap().as_slice(),
                 "{s}"
             );
         }
