@@ -9,6 +9,7 @@
 //! - [`rates`]: rate tables and their staleness.
 //! - [`quote`]: quotes with their fee breakdown.
 //! - [`config`], [`limits`]: client configuration and limit checks.
+//! - [`trade`]: what a quote or order asks to trade, checked against the configuration.
 //! - [`order`]: the order model and its status state machine.
 //! - [`time`]: UTC instants in whole seconds, RFC 3339 on the wire.
 //! - [`api`]: the JSON types of the HTTP API, shared by the worker and the npm package.
@@ -25,6 +26,7 @@ pub mod order;
 pub mod quote;
 pub mod rates;
 pub mod time;
+pub mod trade;
 pub mod wallet;
 
 #[cfg(feature = "wasm")]

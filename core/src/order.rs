@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::PlaceOrderRequest;
 use crate::config::ClientConfig;
 use crate::currency::{Crypto, Fiat, Network};
-use crate::money::{parse_positive_amount, AmountError};
+use crate::trade::{check_trade, Trade, TradeError, TradeRequest};
 
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -140,24 +140,7 @@ pub enum OrderError {
         from: OrderStatus,
         to: OrderStatus,
     },
-    UnknownCurrency {
-        currency: String,
-    },
-    UnknownNetwork {
-        network: String,
-    },
-    /// `amount_currency` is neither the order's crypto nor its fiat.
-    AmountCurrencyMismatch {
-        amount_currency: String,
-    },
-    CurrencyNotEnabled {
-        currency: String,
-    },
-    NetworkNotEnabled {
-        crypto: Crypto,
-        network: Network,
-    },
-    Amount(AmountError),
+    Trade(TradeError),
     InvalidAddress {
         address: String,
         error: crate::address::AddressError,
@@ -180,12 +163,7 @@ impl OrderError {
     pub fn code(&self) -> &'static str {
         match self {
             OrderError::InvalidTransition { .. } => "invalid_transition",
-            OrderError::UnknownCurrency { .. } => "unknown_currency",
-            OrderError::UnknownNetwork { .. } => "unknown_network",
-            OrderError::AmountCurrencyMismatch { .. } => "amount_currency_mismatch",
-            OrderError::CurrencyNotEnabled { .. } => "currency_not_enabled",
-            OrderError::NetworkNotEnabled { .. } => "network_not_enabled",
-            OrderError::Amount(e) => e.code(),
+            OrderError::Trade(e) => e.code(),
             OrderError::InvalidAddress { .. } => "invalid_address",
             OrderError::InvalidId { .. } => "invalid_id",
             OrderError::QuoteExpired { .. } => "quote_expired",
@@ -199,7 +177,7 @@ impl OrderError {
     pub fn body(&self) -> crate::api::ErrorBody {
         let mut facts = std::collections::BTreeMap::new();
         match self {
-            OrderError::Amount(e) => return e.body(),
+            OrderError::Trade(e) => return e.body(),
             OrderError::InvalidTransition { from, to } => {
                 facts.insert("from".to_owned(), from.as_str().into());
                 facts.insert("to".to_owned(), to.as_str().into());
@@ -214,7 +192,6 @@ impl OrderError {
                 // The precise reason (bad_checksum, wrong_network...) for clients to branch on.
                 facts.insert("reason_code".to_owned(), error.code().into());
             }
-            _ => {}
         }
         crate::api::ErrorBody::new(self.code(), self, facts)
     }
@@ -232,19 +209,7 @@ impl fmt::Display for OrderError {
             OrderError::InvalidTransition { from, to } => {
                 write!(f, "an order cannot go from {from} to {to}")
             }
-            OrderError::UnknownCurrency { currency } => write!(f, "unknown currency {currency:?}"),
-            OrderError::UnknownNetwork { network } => write!(f, "unknown network {network:?}"),
-            OrderError::AmountCurrencyMismatch { amount_currency } => write!(
-                f,
-                "amount_currency {amount_currency:?} must be the order's crypto or fiat currency"
-            ),
-            OrderError::CurrencyNotEnabled { currency } => {
-                write!(f, "currency {currency} is not enabled for this client")
-            }
-            OrderError::NetworkNotEnabled { crypto, network } => {
-                write!(f, "network {network} is not enabled for {crypto}")
-            }
-            OrderError::Amount(e) => e.fmt(f),
+            OrderError::Trade(e) => e.fmt(f),
             OrderError::InvalidAddress { address, error } => {
                 write!(f, "invalid destination address {address:?}: {error}")
             }
@@ -266,9 +231,9 @@ impl fmt::Display for OrderError {
 
 impl std::error::Error for OrderError {}
 
-impl From<AmountError> for OrderError {
-    fn from(e: AmountError) -> Self {
-        OrderError::Amount(e)
+impl From<TradeError> for OrderError {
+    fn from(e: TradeError) -> Self {
+        OrderError::Trade(e)
     }
 }
 
@@ -282,17 +247,21 @@ pub fn validate_place_order(
     if let Some(quote_id) = &request.quote_id {
         check_id("quote_id", quote_id)?;
     }
-    let (crypto, network, fiat) =
-        enabled_pair(&request.crypto, &request.network, &request.fiat, config)?;
-    let amount = if request.amount_currency == crypto.ticker() {
-        OrderAmount::Crypto(parse_positive_amount(&request.amount, crypto.decimals())?)
-    } else if request.amount_currency == fiat.ticker() {
-        OrderAmount::Fiat(parse_positive_amount(&request.amount, fiat.minor_units())?)
-    } else {
-        return Err(OrderError::AmountCurrencyMismatch {
-            amount_currency: request.amount_currency.clone(),
-        });
-    };
+    let Trade {
+        crypto,
+        network,
+        fiat,
+        amount,
+    } = check_trade(
+        &TradeRequest {
+            crypto: &request.crypto,
+            network: &request.network,
+            fiat: &request.fiat,
+            amount: &request.amount,
+            amount_currency: &request.amount_currency,
+        },
+        config,
+    )?;
     check_destination(crypto, network, &request.destination_address)?;
     Ok(ValidOrderRequest {
         customer_id: request.customer_id.clone(),
@@ -335,39 +304,6 @@ pub fn honour_quote(
         });
     }
     Ok(priced.clone())
-}
-
-/// Parses the currencies and network and checks the client enabled them.
-pub fn enabled_pair(
-    crypto: &str,
-    network: &str,
-    fiat: &str,
-    config: &ClientConfig,
-) -> Result<(Crypto, Network, Fiat), OrderError> {
-    let crypto: Crypto = crypto.parse().map_err(|_| OrderError::UnknownCurrency {
-        currency: crypto.to_owned(),
-    })?;
-    let fiat: Fiat = fiat.parse().map_err(|_| OrderError::UnknownCurrency {
-        currency: fiat.to_owned(),
-    })?;
-    let network: Network = network.parse().map_err(|_| OrderError::UnknownNetwork {
-        network: network.to_owned(),
-    })?;
-    let settings =
-        config
-            .crypto_settings(crypto)
-            .ok_or_else(|| OrderError::CurrencyNotEnabled {
-                currency: crypto.ticker().to_owned(),
-            })?;
-    if config.fiat_settings(fiat).is_none() {
-        return Err(OrderError::CurrencyNotEnabled {
-            currency: fiat.ticker().to_owned(),
-        });
-    }
-    if !settings.networks.contains(&network) {
-        return Err(OrderError::NetworkNotEnabled { crypto, network });
-    }
-    Ok((crypto, network, fiat))
 }
 
 fn check_id(field: &'static str, id: &str) -> Result<(), OrderError> {

@@ -28,13 +28,12 @@ use crate::api::{
     ServiceFee, SpreadFee,
 };
 use crate::config::{ClientConfig, ConfigError};
-use crate::currency::{Crypto, Fiat, Network};
-use crate::money::{
-    mul_rounded, parse_positive_amount, percent_to_fraction, AmountError, Rounding,
-};
-use crate::order::{enabled_pair, OrderAmount, OrderError};
+use crate::currency::{Fiat, Network};
+use crate::money::{mul_rounded, percent_to_fraction, AmountError, Rounding};
+use crate::order::OrderAmount;
 use crate::rates::{fresh_rate, Pair, Rate, RateError};
 use crate::time::Timestamp;
+use crate::trade::{check_trade, Trade, TradeError, TradeRequest};
 
 /// Guards the search loops; each moves at most a few units past the
 /// division's estimate, so hitting it means an input out of range.
@@ -44,23 +43,7 @@ const MAX_SEARCH_STEPS: u32 = 64;
 #[non_exhaustive]
 pub enum QuoteError {
     Amount(AmountError),
-    UnknownCurrency {
-        currency: String,
-    },
-    UnknownNetwork {
-        network: String,
-    },
-    /// `amount_currency` is neither the quote's crypto nor its fiat.
-    AmountCurrencyMismatch {
-        amount_currency: String,
-    },
-    CurrencyNotEnabled {
-        currency: String,
-    },
-    NetworkNotEnabled {
-        crypto: Crypto,
-        network: Network,
-    },
+    Trade(TradeError),
     Rate(RateError),
     Config(ConfigError),
     /// The fiat to spend does not even cover the fixed and network fees (or
@@ -89,11 +72,7 @@ impl QuoteError {
     pub fn code(&self) -> &'static str {
         match self {
             QuoteError::Amount(e) => e.code(),
-            QuoteError::UnknownCurrency { .. } => "unknown_currency",
-            QuoteError::UnknownNetwork { .. } => "unknown_network",
-            QuoteError::AmountCurrencyMismatch { .. } => "amount_currency_mismatch",
-            QuoteError::CurrencyNotEnabled { .. } => "currency_not_enabled",
-            QuoteError::NetworkNotEnabled { .. } => "network_not_enabled",
+            QuoteError::Trade(e) => e.code(),
             QuoteError::Rate(e) => e.code(),
             QuoteError::Config(e) => e.code(),
             QuoteError::AmountBelowFees { .. } => "amount_below_fees",
@@ -107,6 +86,7 @@ impl QuoteError {
     pub fn body(&self) -> ErrorBody {
         match self {
             QuoteError::Amount(e) => return e.body(),
+            QuoteError::Trade(e) => return e.body(),
             QuoteError::Rate(e) => return e.body(),
             QuoteError::Config(e) => {
                 return ErrorBody {
@@ -162,18 +142,7 @@ impl fmt::Display for QuoteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             QuoteError::Amount(e) => e.fmt(f),
-            QuoteError::UnknownCurrency { currency } => write!(f, "unknown currency {currency:?}"),
-            QuoteError::UnknownNetwork { network } => write!(f, "unknown network {network:?}"),
-            QuoteError::AmountCurrencyMismatch { amount_currency } => write!(
-                f,
-                "amount_currency {amount_currency:?} must be the quote's crypto or fiat currency"
-            ),
-            QuoteError::CurrencyNotEnabled { currency } => {
-                write!(f, "currency {currency} is not enabled for this client")
-            }
-            QuoteError::NetworkNotEnabled { crypto, network } => {
-                write!(f, "network {network} is not enabled for {crypto}")
-            }
+            QuoteError::Trade(e) => e.fmt(f),
             QuoteError::Rate(e) => e.fmt(f),
             QuoteError::Config(e) => write!(f, "invalid client configuration: {e}"),
             QuoteError::AmountBelowFees { amount, fixed_fees, currency } => write!(
@@ -217,24 +186,9 @@ impl From<ConfigError> for QuoteError {
     }
 }
 
-impl From<OrderError> for QuoteError {
-    fn from(e: OrderError) -> Self {
-        match e {
-            OrderError::UnknownCurrency { currency } => QuoteError::UnknownCurrency { currency },
-            OrderError::UnknownNetwork { network } => QuoteError::UnknownNetwork { network },
-            OrderError::CurrencyNotEnabled { currency } => {
-                QuoteError::CurrencyNotEnabled { currency }
-            }
-            OrderError::NetworkNotEnabled { crypto, network } => {
-                QuoteError::NetworkNotEnabled { crypto, network }
-            }
-            OrderError::AmountCurrencyMismatch { amount_currency } => {
-                QuoteError::AmountCurrencyMismatch { amount_currency }
-            }
-            OrderError::Amount(e) => QuoteError::Amount(e),
-            // enabled_pair returns only the variants above.
-            _ => QuoteError::AmountTooLarge,
-        }
+impl From<TradeError> for QuoteError {
+    fn from(e: TradeError) -> Self {
+        QuoteError::Trade(e)
     }
 }
 
@@ -248,17 +202,21 @@ pub fn estimate(
     now: Timestamp,
 ) -> Result<QuoteBreakdown, QuoteError> {
     let config = config.clone().validate()?;
-    let (crypto, network, fiat) =
-        enabled_pair(&request.crypto, &request.network, &request.fiat, &config)?;
-    let amount = if request.amount_currency == crypto.ticker() {
-        OrderAmount::Crypto(parse_positive_amount(&request.amount, crypto.decimals())?)
-    } else if request.amount_currency == fiat.ticker() {
-        OrderAmount::Fiat(parse_positive_amount(&request.amount, fiat.minor_units())?)
-    } else {
-        return Err(QuoteError::AmountCurrencyMismatch {
-            amount_currency: request.amount_currency.clone(),
-        });
-    };
+    let Trade {
+        crypto,
+        network,
+        fiat,
+        amount,
+    } = check_trade(
+        &TradeRequest {
+            crypto: &request.crypto,
+            network: &request.network,
+            fiat: &request.fiat,
+            amount: &request.amount,
+            amount_currency: &request.amount_currency,
+        },
+        &config,
+    )?;
     let rate = fresh_rate(
         rates,
         Pair { crypto, fiat },
@@ -285,11 +243,11 @@ pub fn price(
     let parts = terms
         .parts(crypto_amount)
         .ok_or(QuoteError::AmountTooLarge)?;
-    let settings = config
-        .fiat_settings(fiat)
-        .ok_or_else(|| QuoteError::CurrencyNotEnabled {
+    let settings = config.fiat_settings(fiat).ok_or_else(|| {
+        QuoteError::Trade(TradeError::CurrencyNotEnabled {
             currency: fiat.ticker().to_owned(),
-        })?;
+        })
+    })?;
     if parts.fiat_amount < settings.min_order {
         return Err(QuoteError::BelowMinimum {
             amount: parts.fiat_amount,
@@ -388,8 +346,10 @@ struct Parts {
 impl Terms {
     fn new(rate: &Rate, config: &ClientConfig) -> Result<Terms, QuoteError> {
         let Pair { crypto, fiat } = rate.pair;
-        let not_enabled = |c: &str| QuoteError::CurrencyNotEnabled {
-            currency: c.to_owned(),
+        let not_enabled = |c: &str| {
+            QuoteError::Trade(TradeError::CurrencyNotEnabled {
+                currency: c.to_owned(),
+            })
         };
         let fiat_settings = config
             .fiat_settings(fiat)

@@ -519,11 +519,7 @@ pub fn encode_p2pkh(
     network: Network,
     hash: &[u8; 20],
 ) -> Result<String, AddressError> {
-    let chain = chain_or_unsupported(currency, network)?;
-    Ok(match chain.cash_prefix {
-        Some(prefix) => cashaddr::encode(prefix, cashaddr::CashKind::PubKeyHash, hash),
-        None => base58::encode(chain.p2pkh[0], hash),
-    })
+    encode_hash(currency, network, cashaddr::CashKind::PubKeyHash, hash)
 }
 
 /// P2SH address of a script HASH160: base58 for BTC/LTC/DOGE (LTC uses `M`/`Q`),
@@ -533,10 +529,27 @@ pub fn encode_p2sh(
     network: Network,
     hash: &[u8; 20],
 ) -> Result<String, AddressError> {
+    encode_hash(currency, network, cashaddr::CashKind::ScriptHash, hash)
+}
+
+/// A HASH160 in the chain's legacy form: cashaddr where the chain has a prefix,
+/// else base58 with the chain's first version byte of that kind.
+fn encode_hash(
+    currency: Crypto,
+    network: Network,
+    kind: cashaddr::CashKind,
+    hash: &[u8; 20],
+) -> Result<String, AddressError> {
     let chain = chain_or_unsupported(currency, network)?;
     Ok(match chain.cash_prefix {
-        Some(prefix) => cashaddr::encode(prefix, cashaddr::CashKind::ScriptHash, hash),
-        None => base58::encode(chain.p2sh[0], hash),
+        Some(prefix) => cashaddr::encode(prefix, kind, hash),
+        None => {
+            let version = match kind {
+                cashaddr::CashKind::PubKeyHash => chain.p2pkh[0],
+                cashaddr::CashKind::ScriptHash => chain.p2sh[0],
+            };
+            base58::encode(version, hash)
+        }
     })
 }
 
