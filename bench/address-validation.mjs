@@ -11,6 +11,10 @@ import WAValidator from 'multicoin-address-validator';
 import * as core from 'cryptoexchange-core';
 import { mixedMainnetCorpus } from './corpus.mjs';
 
+const require = createRequire(import.meta.url);
+// The wasm-bindgen export the package entry wraps: the previous one-call path, for comparison.
+const glue = await import(new URL('web/cryptoexchange_core_glue.js', `file://${require.resolve('cryptoexchange-core/package.json')}`).href);
+
 bitcoin.initEccLib(ecc);
 const corpus = mixedMainnetCorpus(10000);
 const addresses = corpus.map((c) => c.address);
@@ -20,6 +24,7 @@ writeFileSync(new URL('./results/corpus.txt', import.meta.url), addresses.join('
 
 const validators = {
   'cryptoexchange-core (wasm, one call per address)': (a) => core.validateAddress('BTC', a, 'mainnet').valid,
+  'cryptoexchange-core (wasm, one call, wasm-bindgen strings and object)': (a) => glue.validateAddress('BTC', a, 'mainnet').valid,
   'bitcoinjs-lib 7 address.toOutputScript': (a) => {
     try { bitcoin.address.toOutputScript(a, bitcoin.networks.bitcoin); return true; } catch { return false; }
   },
@@ -67,7 +72,6 @@ if (typeof core.validateAddresses === 'function') {
   results.push({ name, per_second: Math.round(best), disagreements });
 }
 
-const require = createRequire(import.meta.url);
 const wasmPath = require.resolve('cryptoexchange-core/web/cryptoexchange_core_bg.wasm');
 const wasm = readFileSync(wasmPath);
 const peers = results.filter((r) => !r.name.startsWith('cryptoexchange-core'));

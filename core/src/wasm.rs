@@ -9,6 +9,8 @@
 //!
 //! Nothing here may panic on input: a panic aborts and poisons the whole instance.
 
+mod scratch;
+
 use std::fmt::Display;
 
 use serde::de::DeserializeOwned;

@@ -39,50 +39,34 @@ export function ensureDevVars() {
 }
 
 /**
- * Runs scripts/build-worker (a no-op when the build is fresh) before wrangler does,
- * so a stale build shows as a build error here instead of a slow wrangler start.
+ * Runs scripts/build (wrangler.toml's build command: the npm package, the worker and
+ * the demo page; a no-op when fresh) before wrangler does, so a stale build shows as a
+ * build error here instead of a slow wrangler start.
  */
-export function buildWorker() {
-  const r = spawnSync(join(ROOT, 'scripts', 'build-worker'), [], { cwd: ROOT, env: QUIET_ENV, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`scripts/build-worker failed:\n${r.stdout}\n${r.stderr}`);
+export function build(root = ROOT) {
+  const r = spawnSync(join(root, 'scripts', 'build'), [], { cwd: root, env: QUIET_ENV, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`scripts/build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-/**
- * wrangler refuses to start without the assets directory (web-demo/dist, made by
- * scripts/build-web-demo from the npm package build). The API tests do not test the
- * page (tests/browser/ does), so when it was never built they serve a stand-in.
- */
-export function ensureAssets() {
-  const dist = join(ROOT, 'web-demo', 'dist');
-  if (existsSync(dist)) return;
-  if (existsSync(join(ROOT, 'core', 'pkg', 'web', 'cryptoexchange_core.js'))) {
-    const r = spawnSync(join(ROOT, 'scripts', 'build-web-demo'), [], { cwd: ROOT, env: QUIET_ENV, encoding: 'utf8' });
-    if (r.status === 0) return;
-  }
-  mkdirSync(dist, { recursive: true });
-  writeFileSync(join(dist, 'index.html'), '<!doctype html><html lang="en"><title>CryptoExchange API</title>'
-    + '<p>Demo page not built: run scripts/build-core-pkg and scripts/build-web-demo.</p></html>\n');
-}
-
-export function applyMigrations(persistDir) {
+export function applyMigrations(persistDir, root = ROOT) {
   const r = spawnSync(
     WRANGLER,
     ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir],
-    { cwd: ROOT, env: { ...QUIET_ENV, CI: '1' }, encoding: 'utf8' },
+    { cwd: root, env: { ...QUIET_ENV, CI: '1' }, encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`migrations failed:\n${r.stdout}\n${r.stderr}`);
 }
 
 /**
- * Starts `wrangler dev`; `vars` are passed with --var (e.g. ESPLORA_URL_BTC).
+ * Starts `wrangler dev`; `vars` are passed with --var (e.g. ESPLORA_URL_BTC). `root` is
+ * the tree to run it in; `prebuild: false` leaves the building to wrangler's build command.
  * Returns { url, stop(), logs() }.
  */
-export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
+export async function startWorker({ vars = {}, timeoutMs = 60_000, root = ROOT, prebuild = true } = {}) {
   ensureDevVars();
-  buildWorker();
-  ensureAssets();
+  if (prebuild) build(root);
   const persistDir = mkdtempSync(join(tmpdir(), 'cx-worker-'));
-  applyMigrations(persistDir);
+  applyMigrations(persistDir, root);
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = [
@@ -95,7 +79,7 @@ export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
   // can reload this runtime mid-request ("Your worker restarted mid-request").
   const env = { ...QUIET_ENV, WRANGLER_REGISTRY_PATH: join(persistDir, 'registry') };
   const child = spawn(WRANGLER, args, {
-    cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });

@@ -32,10 +32,8 @@ test('npm pack, install the tarball offline, import it by name from an ESM proje
   for (const needed of [
     'package.json',
     'node/cryptoexchange_core.js',
-    'node/cryptoexchange_core.d.ts',
-    'node/cryptoexchange_core_bg.wasm',
-    'node/package.json',
     'web/cryptoexchange_core.js',
+    'web/cryptoexchange_core_glue.js',
     'web/cryptoexchange_core.d.ts',
     'web/cryptoexchange_core_bg.wasm',
   ]) {
@@ -46,6 +44,8 @@ test('npm pack, install the tarball offline, import it by name from an ESM proje
     [],
     'unexpected files in the tarball',
   );
+  // One .wasm serves Node and browsers.
+  assert.deepEqual(files.filter((f) => f.endsWith('.wasm')), ['web/cryptoexchange_core_bg.wasm']);
 
   const app = join(work, 'app');
   execFileSync('mkdir', ['-p', app]);
@@ -57,10 +57,14 @@ test('npm pack, install the tarball offline, import it by name from an ESM proje
 
   writeFileSync(
     join(app, 'check.mjs'),
-    `import { validateAddress, validateAddresses, version } from 'cryptoexchange-core';
+    `import init, { validateAddress, validateAddresses, version } from 'cryptoexchange-core';
+// Ready at import; init() (for code shared with browsers) changes nothing.
+const before = validateAddress('BTC', 'bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu', null).valid;
+await init();
 const address = 'bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu';
 console.log(JSON.stringify({
   resolved: import.meta.resolve('cryptoexchange-core'),
+  before,
   version: version(),
   valid: validateAddress('BTC', address, null),
   invalid: validateAddress('BTC', address.slice(0, -1) + 'x', null),
@@ -77,6 +81,7 @@ console.log(JSON.stringify({
     out.resolved,
   );
   assert.equal(out.version, manifest.version);
+  assert.equal(out.before, true);
   assert.equal(out.valid.valid, true);
   assert.equal(out.valid.kind, 'p2wpkh');
   assert.equal(out.valid.normalized, 'bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu');
@@ -91,26 +96,23 @@ const exportedFunctions = (dts) =>
     .split('\n')
     .filter((line) => line.startsWith('export function') || line.startsWith('export default function'));
 
-for (const build of ['node', 'web']) {
-  test(`${build} .d.ts: exported function signatures have no any, and match the runtime`, () => {
-    const dts = readFileSync(join(PKG, build, 'cryptoexchange_core.d.ts'), 'utf8');
-    const signatures = exportedFunctions(dts);
-    assert.ok(signatures.length >= 10, `only ${signatures.length} exported functions`);
-    const withAny = signatures.filter((line) => /\bany\b/.test(line));
-    assert.deepEqual(withAny, [], 'exported signatures typed any');
-    // Every runtime export is declared, and every declared function exists.
-    const declared = new Set(
-      signatures
-        .map((line) => line.match(/^export function (\w+)/)?.[1])
-        .filter((name) => name && !['initSync'].includes(name)),
-    );
-    assert.deepEqual([...declared].sort(), Object.keys(core).filter((k) => typeof core[k] === 'function').sort());
-    // The published domain types are in both builds.
-    for (const type of ['AddressCheck', 'QuoteBreakdown', 'ClientConfig', 'CoreError', 'Derivation']) {
-      assert.match(dts, new RegExp(`export (interface|type) ${type}\\b`), type);
-    }
-  });
-}
+test('.d.ts: exported function signatures have no any, and match the runtime', () => {
+  const dts = readFileSync(join(PKG, manifest.exports['.'].types), 'utf8');
+  const signatures = exportedFunctions(dts);
+  assert.ok(signatures.length >= 10, `only ${signatures.length} exported functions`);
+  const withAny = signatures.filter((line) => /\bany\b/.test(line));
+  assert.deepEqual(withAny, [], 'exported signatures typed any');
+  // Every runtime export is declared, and every declared function exists (the Node
+  // entry also has the browser's init and initSync, which are no-ops there).
+  const declared = new Set(signatures.map((line) => line.match(/^export (?:default )?function (\w+)/)?.[1]));
+  const runtime = Object.keys(core).filter((k) => typeof core[k] === 'function' && k !== 'default');
+  assert.deepEqual(runtime.sort(), [...declared].filter((n) => n !== '__wbg_init').sort());
+  assert.equal(typeof core.default, 'function', 'the default export is init');
+  // The published domain types.
+  for (const type of ['AddressCheck', 'QuoteBreakdown', 'ClientConfig', 'CoreError', 'Derivation']) {
+    assert.match(dts, new RegExp(`export (interface|type) ${type}\\b`), type);
+  }
+});
 
 test('package.json exports point at files that exist in the package', () => {
   const targets = [];

@@ -1,0 +1,118 @@
+// The package entry (browsers and bundlers; node.js re-exports it after loading the
+// .wasm). Everything is the wasm-bindgen glue (cryptoexchange_core_glue.js) except
+// validateAddress, whose one-call path passes its arguments and its answer through a
+// buffer in wasm memory (core/src/wasm/scratch.rs has the layout): a validation per call
+// is about as cheap as a number crossing, where three allocated strings in and an object
+// built in Rust out cost more than the validation itself.
+import glueInit, {
+  initSync as glueInitSync,
+  validateAddress as validateAddressGlue,
+} from './cryptoexchange_core_glue.js';
+
+export * from './cryptoexchange_core_glue.js';
+
+const INPUT_LEN = 512; // scratch.rs INPUT_LEN
+const OUTPUT = INPUT_LEN + 4;
+const SLOW = 0xffffffff;
+
+let wasm; // the instance's exports, once initialised
+let scratch = 0; // the buffer's address in wasm memory
+let bytes = new Uint8Array(0); // a view of wasm memory, renewed when memory grows
+const names = []; // name id -> currency, network, kind or code, as scratch.rs numbers them
+
+function attach(exports) {
+  wasm = exports;
+  scratch = exports.cx_address_scratch();
+  return exports;
+}
+
+/** Loads the .wasm (fetch by default); resolves once every function can be called. */
+export default async function init(moduleOrPath) {
+  return attach(await glueInit(moduleOrPath));
+}
+
+/** Instantiates from bytes or a compiled module, synchronously. */
+export function initSync(module) {
+  return attach(glueInitSync(module));
+}
+
+function memory() {
+  if (bytes.byteLength === 0) bytes = new Uint8Array(wasm.memory.buffer);
+  return bytes;
+}
+
+/** Writes an ASCII string at `at`; false when it is not ASCII. */
+function writeAscii(mem, at, text) {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return false;
+    mem[at + i] = c;
+  }
+  return true;
+}
+
+const decoder = new TextDecoder();
+
+// One decoder call per string: for short ASCII it is also faster than a char-code loop,
+// whose string V8 keeps as a rope until it is read.
+function readText(mem, at, len) {
+  return decoder.decode(mem.subarray(at, at + len));
+}
+
+function outputLen(mem, slot) {
+  const at = scratch + INPUT_LEN + 2 * slot;
+  return mem[at] | (mem[at + 1] << 8);
+}
+
+function name(id) {
+  let known = names[id];
+  if (known === undefined) {
+    const len = wasm.cx_address_name(id);
+    known = names[id] = readText(memory(), scratch + OUTPUT, len);
+  }
+  return known;
+}
+
+/** Checks `address` for `currency` (and `network`, when given). Never throws. */
+export function validateAddress(currency, address, network) {
+  if (
+    wasm === undefined
+    || typeof currency !== 'string'
+    || typeof address !== 'string'
+    || (network != null && typeof network !== 'string')
+  ) return validateAddressGlue(currency, address, network);
+  const networkLen = network == null ? 0 : network.length;
+  if (currency.length + networkLen + address.length > INPUT_LEN) return validateAddressGlue(currency, address, network);
+  let mem = memory();
+  if (
+    !writeAscii(mem, scratch, currency)
+    || (networkLen > 0 && !writeAscii(mem, scratch + currency.length, network))
+    || !writeAscii(mem, scratch + currency.length + networkLen, address)
+  ) return validateAddressGlue(currency, address, network);
+
+  const code = wasm.cx_validate_address(currency.length, network == null ? 0 : networkLen + 1, address.length) >>> 0;
+  if (code === SLOW) return validateAddressGlue(currency, address, network);
+  mem = memory();
+  // Read every output before looking up a name: a name not seen yet is fetched through
+  // the same buffer.
+  if (code & 1) {
+    const same = code & (1 << 24);
+    const normalizedLen = same ? 0 : outputLen(mem, 0);
+    const normalized = same ? address : readText(mem, scratch + OUTPUT, normalizedLen);
+    const scriptPubkey = code & (1 << 25)
+      ? readText(mem, scratch + OUTPUT + normalizedLen, outputLen(mem, 1))
+      : null;
+    const version = (code >>> 19) & 31;
+    return {
+      valid: true,
+      currency: name((code >>> 1) & 63),
+      network: name((code >>> 7) & 63),
+      kind: name((code >>> 13) & 63),
+      normalized,
+      script_pubkey: scriptPubkey,
+      witness_version: version === 0 ? null : version - 1,
+    };
+  }
+  const message = readText(mem, scratch + OUTPUT, outputLen(mem, 0));
+  return { valid: false, code: name((code >>> 1) & 63), message };
+}
