@@ -19,6 +19,8 @@ let wasm; // the instance's exports, once initialised
 let scratch = 0; // the buffer's address in wasm memory
 let bytes = new Uint8Array(0); // a view of wasm memory, renewed when memory grows
 const names = []; // name id -> currency, network, kind or code, as scratch.rs numbers them
+let lastCurrency; // the currency and network whose bytes are in the buffer
+let lastNetwork;
 
 function attach(exports) {
   wasm = exports;
@@ -84,11 +86,17 @@ export function validateAddress(currency, address, network) {
   const networkLen = network == null ? 0 : network.length;
   if (currency.length + networkLen + address.length > INPUT_LEN) return validateAddressGlue(currency, address, network);
   let mem = memory();
-  if (
-    !writeAscii(mem, scratch, currency)
-    || (networkLen > 0 && !writeAscii(mem, scratch + currency.length, network))
-    || !writeAscii(mem, scratch + currency.length + networkLen, address)
-  ) return validateAddressGlue(currency, address, network);
+  // Bulk checks ask for one currency and network again and again: their bytes stay in
+  // the buffer (only this function writes its input half).
+  if (currency !== lastCurrency || network !== lastNetwork) {
+    lastCurrency = undefined;
+    if (!writeAscii(mem, scratch, currency) || (networkLen > 0 && !writeAscii(mem, scratch + currency.length, network))) {
+      return validateAddressGlue(currency, address, network);
+    }
+    lastCurrency = currency;
+    lastNetwork = network;
+  }
+  if (!writeAscii(mem, scratch + currency.length + networkLen, address)) return validateAddressGlue(currency, address, network);
 
   const code = wasm.cx_validate_address(currency.length, network == null ? 0 : networkLen + 1, address.length) >>> 0;
   if (code === SLOW) return validateAddressGlue(currency, address, network);
