@@ -1,7 +1,7 @@
 // The demo page in headless Chromium against the real worker under `wrangler dev`
 // (local D1/KV/Queues, sandbox settlement), with a demo client seeded through the admin API.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DESKTOP, PHONE, launchBrowser, openDemo, screenshotPath, seedDemoClient } from '../support/demo.mjs';
@@ -150,6 +150,31 @@ describe('demo page', () => {
     await page.getByLabel(/Address to receive/).fill(MAINNET_BAD_CHECKSUM);
     await page.locator('[data-testid="address-result"][data-valid="false"]').waitFor();
     assert.equal(await result.locator('[data-testid="address-code"]').textContent(), 'bad_checksum');
+    assert.deepEqual(problems, []);
+  });
+
+  test("in Chromium the package's one-call validateAddress answers as its wasm-bindgen export", async () => {
+    const { page, problems } = await openDemo(browser, worker.url, { apiKey });
+    const load = (file) => JSON.parse(readFileSync(join(ROOT, 'core', 'tests', 'vectors', file), 'utf8'));
+    const addresses = [
+      ...load('bip350_segwit.json').valid.map((v) => v.address),
+      ...load('bip350_segwit.json').invalid.map((v) => v.address),
+      ...load('eip55.json').valid,
+      ...load('cashaddr.json').pairs.flatMap((p) => [p.legacy, p.cashaddr]),
+      TESTNET_P2WPKH, MAINNET_BAD_CHECKSUM, ` ${MAINNET_BAD_CHECKSUM.toUpperCase()} `, '', 'bc1qé',
+    ];
+    const cases = ['BTC', 'LTC', 'BCH', 'ETH', 'XRP'].flatMap((currency) =>
+      [null, 'mainnet', 'testnet'].flatMap((network) => addresses.map((address) => [currency, address, network])));
+    // The page already initialised the package: these are the modules its import map loaded.
+    const answers = await page.evaluate(async (list) => {
+      const entry = await import(new URL('/pkg/cryptoexchange_core.js', location.href).href);
+      const glue = await import(new URL('/pkg/cryptoexchange_core_glue.js', location.href).href);
+      return list.map(([c, a, n]) => [entry.validateAddress(c, a, n), glue.validateAddress(c, a, n)]);
+    }, cases);
+    assert.equal(answers.length, cases.length);
+    answers.forEach(([fast, reference], i) => assert.deepEqual(fast, reference, JSON.stringify(cases[i])));
+    assert.ok(answers.filter(([fast]) => fast.valid).length > 20, 'valid answers compared');
+    assert.ok(answers.filter(([fast]) => !fast.valid).length > 20, 'invalid answers compared');
     assert.deepEqual(problems, []);
   });
 
