@@ -154,7 +154,7 @@ impl ApiError {
 fn domain_status(code: &str) -> u16 {
     match code {
         // The service cannot price right now; retrying later may work.
-        "stale_rate" | "rate_in_future" => 503,
+        "rate_unavailable" | "rate_in_future" => 503,
         "invalid_transition" | "quote_expired" | "limits_changed_retry" => 409,
         _ => 422,
     }
@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn stale_rates_are_a_503_and_limits_a_422() {
-        assert_eq!(domain_status("stale_rate"), 503);
+        assert_eq!(domain_status("rate_unavailable"), 503);
         assert_eq!(domain_status("daily_limit_exceeded"), 422);
         assert_eq!(domain_status("invalid_transition"), 409);
     }
