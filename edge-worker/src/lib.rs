@@ -20,6 +20,7 @@ mod chain;
 mod ids;
 mod outbound;
 mod problem;
+mod rates_sources;
 mod routes;
 mod settlement;
 mod store;
