@@ -31,6 +31,8 @@ ETH/CHF,ETH/JPY,LTC/EUR,LTC/USD,LTC/GBP,BCH/EUR,BCH/USD,BCH/GBP,DOGE/EUR,DOGE/US
 /// Workers Free allows 50 subrequests per invocation; a few stay free for KV.
 const DEFAULT_MAX_SUBREQUESTS: usize = 45;
 const DEFAULT_BUDGET_MS: u64 = 3_000;
+/// A read refreshes first when the last refresh is older than this (two cron periods).
+const REFRESH_OVERDUE_SECONDS: i64 = 120;
 /// Sent to every source (Coinbase refuses requests without one).
 const USER_AGENT: &str = "cryptoexchange-api-rates/0.1";
 
@@ -123,12 +125,25 @@ async fn save_book(env: &Env, book: &RateBook) -> Result<(), ApiError> {
 }
 
 /// The body of `GET /v1/rates` for a client accepting rates up to `max_age_seconds` old.
+/// When no refresh ran for two cron periods (the cron is late, or nothing fires it, as
+/// under `wrangler dev`), this read runs one first: the sources, not the trigger, decide
+/// whether a price is fresh.
 pub async fn latest_response(
     env: &Env,
     now: Timestamp,
     max_age_seconds: u32,
 ) -> Result<RatesResponse, ApiError> {
-    Ok(load_book(env).await?.publish(now, max_age_seconds))
+    let mut book = load_book(env).await?;
+    let overdue = book
+        .refreshed_at
+        .is_none_or(|at| now.seconds_since(at) > REFRESH_OVERDUE_SECONDS);
+    if overdue {
+        match refresh_from_sources(env).await {
+            Ok(refreshed) => book = refreshed,
+            Err(e) => worker::console_error!("rates refresh on read failed: {e}"),
+        }
+    }
+    Ok(book.publish(now, max_age_seconds))
 }
 
 /// Records an operator's prices (`PUT /v1/admin/rates`).
