@@ -415,7 +415,7 @@ mod tests {
         let json = serde_json::to_string(&resp).unwrap();
         assert_eq!(
             json,
-            r#"{"rates":[{"crypto":"ETH","fiat":"USD","price":"3000.50000000","observed_at":"2026-01-01T00:00:00Z","source":"admin","age_seconds":42}],"max_age_seconds":300}"#
+            r#"{"rates":[{"crypto":"ETH","fiat":"USD","price":"3000.50000000","observed_at":"2026-01-01T00:00:00Z","source":"admin","age_seconds":42,"status":"ok","sources":[]}],"max_age_seconds":300}"#
         );
     }
 }

@@ -1,8 +1,6 @@
 //! Refresh scenarios of the rate book: several sources over several refreshes.
 
-use cryptoexchange_core::aggregate::{
-    refresh, AggregationPolicy, RateBook, Refusal, RefreshInput,
-};
+use cryptoexchange_core::aggregate::{refresh, AggregationPolicy, RateBook, RefreshInput, Refusal};
 use cryptoexchange_core::api::{RateStatus, RatesResponse, SetRatesRequest};
 use cryptoexchange_core::time::Timestamp;
 use serde_json::json;
@@ -26,8 +24,7 @@ fn input(pairs: &[&str], quotes: Vec<serde_json::Value>, failures: &[&str]) -> R
         .iter()
         .map(|s| json!({"source": s, "detail": "down"}))
         .collect();
-    serde_json::from_value(json!({"pairs": pairs, "quotes": quotes, "failures": failures}))
-        .unwrap()
+    serde_json::from_value(json!({"pairs": pairs, "quotes": quotes, "failures": failures})).unwrap()
 }
 
 fn four(pair: &str, mids: [&str; 4], t: Timestamp) -> Vec<serde_json::Value> {
@@ -58,11 +55,18 @@ fn policy() -> AggregationPolicy {
 fn all_agree_then_one_down_keeps_the_price_moving() {
     let b = refresh(
         &RateBook::default(),
-        &input(&["BTC/EUR"], four("BTC/EUR", ["60000", "60010", "60020", "60030"], at(0)), &[]),
+        &input(
+            &["BTC/EUR"],
+            four("BTC/EUR", ["60000", "60010", "60020", "60030"], at(0)),
+            &[],
+        ),
         &policy(),
         at(0),
     );
-    assert_eq!(price(&b, at(0), "BTC/EUR"), Some(("60015".into(), RateStatus::Ok)));
+    assert_eq!(
+        price(&b, at(0), "BTC/EUR"),
+        Some(("60015".into(), RateStatus::Ok))
+    );
     let r = &published(&b, at(0)).rates[0];
     assert_eq!(r.source, "median:bitfinex,bitstamp,coinbase,kraken");
     assert_eq!(r.sources.len(), 4);
@@ -70,24 +74,39 @@ fn all_agree_then_one_down_keeps_the_price_moving() {
     let mut q = four("BTC/EUR", ["60100", "60110", "60120", "x"], at(1));
     q.pop();
     let b = refresh(&b, &input(&["BTC/EUR"], q, &["bitfinex"]), &policy(), at(1));
-    assert_eq!(price(&b, at(1), "BTC/EUR"), Some(("60110".into(), RateStatus::Ok)));
+    assert_eq!(
+        price(&b, at(1), "BTC/EUR"),
+        Some(("60110".into(), RateStatus::Ok))
+    );
     let r = &published(&b, at(1)).rates[0];
     let down = r.sources.iter().find(|s| s.name == "bitfinex").unwrap();
-    assert_eq!((down.used, down.reason), (false, Some(Refusal::Unavailable)));
+    assert_eq!(
+        (down.used, down.reason),
+        (false, Some(Refusal::Unavailable))
+    );
 }
 
 #[test]
 fn without_quorum_the_old_price_ages_into_stale() {
     let b = refresh(
         &RateBook::default(),
-        &input(&["BTC/EUR"], four("BTC/EUR", ["60000", "60000", "60000", "60000"], at(0)), &[]),
+        &input(
+            &["BTC/EUR"],
+            four("BTC/EUR", ["60000", "60000", "60000", "60000"], at(0)),
+            &[],
+        ),
         &policy(),
         at(0),
     );
     let mut b2 = b;
     for minute in 1..=6 {
         let q = vec![quote("kraken", "BTC/EUR", "61000", at(minute))];
-        b2 = refresh(&b2, &input(&["BTC/EUR"], q, &["coinbase", "bitstamp", "bitfinex"]), &policy(), at(minute));
+        b2 = refresh(
+            &b2,
+            &input(&["BTC/EUR"], q, &["coinbase", "bitstamp", "bitfinex"]),
+            &policy(),
+            at(minute),
+        );
     }
     // Observed at minute 0: 360 s old, over the client's 300.
     let r = &published(&b2, at(6)).rates[0];
@@ -105,11 +124,27 @@ fn a_jump_is_held_as_suspect_until_three_refreshes_confirm_it() {
         at(0),
     );
     for minute in 1..=2 {
-        b = refresh(&b, &input(&["BTC/EUR"], four("BTC/EUR", ["75000"; 4], at(minute)), &[]), &policy(), at(minute));
-        assert_eq!(price(&b, at(minute), "BTC/EUR"), Some(("60000".into(), RateStatus::Suspect)));
+        b = refresh(
+            &b,
+            &input(&["BTC/EUR"], four("BTC/EUR", ["75000"; 4], at(minute)), &[]),
+            &policy(),
+            at(minute),
+        );
+        assert_eq!(
+            price(&b, at(minute), "BTC/EUR"),
+            Some(("60000".into(), RateStatus::Suspect))
+        );
     }
-    b = refresh(&b, &input(&["BTC/EUR"], four("BTC/EUR", ["75000"; 4], at(3)), &[]), &policy(), at(3));
-    assert_eq!(price(&b, at(3), "BTC/EUR"), Some(("75000".into(), RateStatus::Ok)));
+    b = refresh(
+        &b,
+        &input(&["BTC/EUR"], four("BTC/EUR", ["75000"; 4], at(3)), &[]),
+        &policy(),
+        at(3),
+    );
+    assert_eq!(
+        price(&b, at(3), "BTC/EUR"),
+        Some(("75000".into(), RateStatus::Ok))
+    );
 }
 
 #[test]
@@ -119,14 +154,19 @@ fn thin_pairs_are_derived_from_eur_and_the_fx_reference() {
         four("BTC/EUR", ["60000"; 4], at(0)),
         &[],
     );
-    inp.quotes.push(serde_json::from_value(quote("kraken", "BTC/CHF", "56000", at(0))).unwrap());
+    inp.quotes
+        .push(serde_json::from_value(quote("kraken", "BTC/CHF", "56000", at(0))).unwrap());
     inp.fx = Some(
         serde_json::from_value(json!({"source": "ecb", "base": "EUR",
             "observed_at": "2025-12-31T15:00:00Z", "rates": {"CHF": "0.9400", "USD": "1.0850"}}))
         .unwrap(),
     );
     let b = refresh(&RateBook::default(), &inp, &policy(), at(0));
-    let r = published(&b, at(0)).rates.into_iter().find(|r| r.fiat.ticker() == "CHF").unwrap();
+    let r = published(&b, at(0))
+        .rates
+        .into_iter()
+        .find(|r| r.fiat.ticker() == "CHF")
+        .unwrap();
     assert_eq!(r.price.normalize().to_string(), "56400");
     assert_eq!(r.source, "ecb×BTC/EUR");
     assert_eq!(r.sources[0].reason, Some(Refusal::Derived));
@@ -135,7 +175,8 @@ fn thin_pairs_are_derived_from_eur_and_the_fx_reference() {
     // Five days later the reference is too old: no price is derived.
     let mut late = inp.clone();
     late.fx = None;
-    late.quotes = serde_json::from_value(json!(four("BTC/EUR", ["60000"; 4], at(5 * 1440)))).unwrap();
+    late.quotes =
+        serde_json::from_value(json!(four("BTC/EUR", ["60000"; 4], at(5 * 1440)))).unwrap();
     let b = refresh(&b, &late, &policy(), at(5 * 1440));
     let chf = b.pairs.iter().find(|e| e.fiat.ticker() == "CHF").unwrap();
     assert_eq!(chf.observed_at, Some(at(0)));
@@ -152,16 +193,33 @@ fn an_override_wins_until_it_expires() {
     );
     let req: SetRatesRequest = serde_json::from_value(json!({
         "rates": [{"crypto": "BTC", "fiat": "EUR", "price": "50000"}],
-        "expires_at": at(3).to_string()})).unwrap();
+        "expires_at": at(3).to_string()}))
+    .unwrap();
     b.set_overrides(&req, at(0)).unwrap();
     for minute in 1..=2 {
-        b = refresh(&b, &input(&["BTC/EUR"], four("BTC/EUR", ["60000"; 4], at(minute)), &[]), &policy(), at(minute));
+        b = refresh(
+            &b,
+            &input(&["BTC/EUR"], four("BTC/EUR", ["60000"; 4], at(minute)), &[]),
+            &policy(),
+            at(minute),
+        );
         let r = &published(&b, at(minute)).rates[0];
-        assert_eq!((r.price.normalize().to_string(), r.source.as_str()), ("50000".into(), "admin"));
+        assert_eq!(
+            (r.price.normalize().to_string(), r.source.as_str()),
+            ("50000".into(), "admin")
+        );
         assert_eq!((r.age_seconds, r.expires_at), (0, Some(at(3))));
     }
-    b = refresh(&b, &input(&["BTC/EUR"], four("BTC/EUR", ["60000"; 4], at(3)), &[]), &policy(), at(3));
-    assert_eq!(price(&b, at(3), "BTC/EUR"), Some(("60000".into(), RateStatus::Ok)));
+    b = refresh(
+        &b,
+        &input(&["BTC/EUR"], four("BTC/EUR", ["60000"; 4], at(3)), &[]),
+        &policy(),
+        at(3),
+    );
+    assert_eq!(
+        price(&b, at(3), "BTC/EUR"),
+        Some(("60000".into(), RateStatus::Ok))
+    );
     assert!(b.overrides.is_empty());
 }
 
@@ -169,19 +227,39 @@ fn an_override_wins_until_it_expires() {
 fn an_override_without_expiry_holds_until_the_next_accepted_price() {
     let mut b = RateBook::default();
     let req: SetRatesRequest = serde_json::from_value(json!({
-        "rates": [{"crypto": "ETH", "fiat": "USD", "price": "3000.5"}]})).unwrap();
+        "rates": [{"crypto": "ETH", "fiat": "USD", "price": "3000.5"}]}))
+    .unwrap();
     b.set_overrides(&req, at(0)).unwrap();
-    assert_eq!(price(&b, at(0), "ETH/USD"), Some(("3000.5".into(), RateStatus::Ok)));
+    assert_eq!(
+        price(&b, at(0), "ETH/USD"),
+        Some(("3000.5".into(), RateStatus::Ok))
+    );
     assert_eq!(published(&b, at(6)).rates[0].status, RateStatus::Stale);
-    b = refresh(&b, &input(&["ETH/USD"], four("ETH/USD", ["3100"; 4], at(1)), &[]), &policy(), at(1));
-    assert_eq!(price(&b, at(1), "ETH/USD"), Some(("3100".into(), RateStatus::Ok)));
+    b = refresh(
+        &b,
+        &input(&["ETH/USD"], four("ETH/USD", ["3100"; 4], at(1)), &[]),
+        &policy(),
+        at(1),
+    );
+    assert_eq!(
+        price(&b, at(1), "ETH/USD"),
+        Some(("3100".into(), RateStatus::Ok))
+    );
 }
 
 #[test]
 fn oldest_pair_is_reported() {
     let b = refresh(
         &RateBook::default(),
-        &input(&["BTC/EUR", "ETH/EUR"], [four("BTC/EUR", ["1"; 4], at(0)), four("ETH/EUR", ["2"; 4], at(1))].concat(), &[]),
+        &input(
+            &["BTC/EUR", "ETH/EUR"],
+            [
+                four("BTC/EUR", ["1"; 4], at(0)),
+                four("ETH/EUR", ["2"; 4], at(1)),
+            ]
+            .concat(),
+            &[],
+        ),
         &policy(),
         at(1),
     );

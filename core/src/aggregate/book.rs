@@ -137,7 +137,11 @@ pub fn refresh(
     let mut book = previous.clone();
     book.refreshed_at = Some(now);
     if let Some(fx) = &input.fx {
-        if book.fx.as_ref().is_none_or(|old| old.observed_at <= fx.observed_at) {
+        if book
+            .fx
+            .as_ref()
+            .is_none_or(|old| old.observed_at <= fx.observed_at)
+        {
             book.fx = Some(fx.clone());
         }
     }
@@ -176,7 +180,9 @@ fn refresh_pair(
             .filter(|f| f.pairs.is_empty() || f.pairs.iter().any(|p| p.0 == pair))
             .map(|f| unavailable(&f.source)),
     );
-    let mut candidate = decision.price.map(|(price, at)| (price, at, median_label(&reports)));
+    let mut candidate = decision
+        .price
+        .map(|(price, at)| (price, at, median_label(&reports)));
     if candidate.is_none() && policy.derived_fiats.contains(&pair.fiat) {
         candidate = derive(book, pair, policy, now, &mut reports);
     }
@@ -205,7 +211,13 @@ fn refresh_pair(
     let Some((price, observed_at, label)) = candidate else {
         return;
     };
-    match judge(pair.crypto, price, entry.price, entry.pending.as_ref(), policy) {
+    match judge(
+        pair.crypto,
+        price,
+        entry.price,
+        entry.pending.as_ref(),
+        policy,
+    ) {
         GuardOutcome::Accept => {
             entry.price = Some(price);
             entry.observed_at = Some(observed_at);
@@ -270,11 +282,13 @@ fn derive(
         else {
             continue;
         };
-        if let Some(price) =
-            fx.convert(base_price, base, pair.fiat, now, policy.max_fx_age_seconds)
+        if let Some(price) = fx.convert(base_price, base, pair.fiat, now, policy.max_fx_age_seconds)
         {
             let name = format!("{}×{}/{}", fx.source, pair.crypto, base);
-            for r in reports.iter_mut().filter(|r| r.reason == Some(Refusal::NoQuorum)) {
+            for r in reports
+                .iter_mut()
+                .filter(|r| r.reason == Some(Refusal::NoQuorum))
+            {
                 r.reason = Some(Refusal::Derived);
             }
             reports.push(SourceReport {
@@ -321,7 +335,10 @@ impl RateBook {
                 crypto: rate.crypto,
                 fiat: rate.fiat,
                 price: validate_price(pair, rate.price)?,
-                source: rate.source.clone().unwrap_or_else(|| DEFAULT_SOURCE.to_owned()),
+                source: rate
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_SOURCE.to_owned()),
                 set_at: now,
                 expires_at: request.expires_at,
             });
@@ -343,7 +360,12 @@ impl RateBook {
                 .find(|o| o.crypto == entry.crypto && o.fiat == entry.fiat)
                 .filter(|o| o.is_active(Some(entry), now));
             if let Some(o) = active {
-                rates.push(override_entry(o, entry.sources.clone(), now, max_age_seconds));
+                rates.push(override_entry(
+                    o,
+                    entry.sources.clone(),
+                    now,
+                    max_age_seconds,
+                ));
             } else if let (Some(price), Some(observed_at)) = (entry.price, entry.observed_at) {
                 let age = now.seconds_since(observed_at);
                 rates.push(RateEntry {
@@ -409,7 +431,11 @@ fn override_entry(
     now: Timestamp,
     max_age_seconds: u32,
 ) -> RateEntry {
-    let observed_at = if o.expires_at.is_some() { now } else { o.set_at };
+    let observed_at = if o.expires_at.is_some() {
+        now
+    } else {
+        o.set_at
+    };
     let age = now.seconds_since(observed_at);
     for s in &mut sources {
         s.used = false;

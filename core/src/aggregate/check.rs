@@ -133,13 +133,20 @@ mod tests {
     }
 
     fn check(bid: &str, ask: &str, at: &str) -> Result<String, Refusal> {
-        mid_price(&quote("k", bid, ask, at), &AggregationPolicy::default(), now())
-            .map(|d| d.normalize().to_string())
+        mid_price(
+            &quote("k", bid, ask, at),
+            &AggregationPolicy::default(),
+            now(),
+        )
+        .map(|d| d.normalize().to_string())
     }
 
     #[test]
     fn mid_is_the_average_of_bid_and_ask_at_eight_places() {
-        assert_eq!(check("60000.0", "60010.0", "2026-01-01T11:59:30Z").unwrap(), "60005");
+        assert_eq!(
+            check("60000.0", "60010.0", "2026-01-01T11:59:30Z").unwrap(),
+            "60005"
+        );
         assert_eq!(
             check("0.123456781", "0.123456782", "2026-01-01T12:00:00Z").unwrap(),
             "0.12345678"
@@ -151,7 +158,10 @@ mod tests {
         let at = "2026-01-01T12:00:00Z";
         assert_eq!(check("0", "1", at), Err(Refusal::NotPositive));
         assert_eq!(check("-5", "1", at), Err(Refusal::NotPositive));
-        assert_eq!(check("0.000000001", "0.000000001", at), Err(Refusal::NotPositive));
+        assert_eq!(
+            check("0.000000001", "0.000000001", at),
+            Err(Refusal::NotPositive)
+        );
         assert_eq!(check("101", "100", at), Err(Refusal::Crossed));
         // 2 % of the mid is allowed, a little more is not.
         assert_eq!(check("99", "101", at).unwrap(), "100");
@@ -162,9 +172,15 @@ mod tests {
     #[test]
     fn refuses_old_and_future_quotes() {
         assert!(check("1", "1", "2026-01-01T11:58:00Z").is_ok());
-        assert_eq!(check("1", "1", "2026-01-01T11:57:59Z"), Err(Refusal::TooOld));
+        assert_eq!(
+            check("1", "1", "2026-01-01T11:57:59Z"),
+            Err(Refusal::TooOld)
+        );
         assert!(check("1", "1", "2026-01-01T12:00:05Z").is_ok());
-        assert_eq!(check("1", "1", "2026-01-01T12:00:06Z"), Err(Refusal::InFuture));
+        assert_eq!(
+            check("1", "1", "2026-01-01T12:00:06Z"),
+            Err(Refusal::InFuture)
+        );
     }
 
     #[test]

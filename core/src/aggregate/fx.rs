@@ -83,12 +83,14 @@ mod tests {
         let fx = ecb();
         let p = |s: &str| s.parse::<Decimal>().unwrap();
         assert_eq!(
-            fx.convert(p("60000"), Fiat::Eur, Fiat::Chf, now, 86_400).unwrap(),
+            fx.convert(p("60000"), Fiat::Eur, Fiat::Chf, now, 86_400)
+                .unwrap(),
             p("56400")
         );
         // 65100 USD / 1.085 = 60000 EUR = 9 750 000 JPY.
         assert_eq!(
-            fx.convert(p("65100"), Fiat::Usd, Fiat::Jpy, now, 86_400).unwrap(),
+            fx.convert(p("65100"), Fiat::Usd, Fiat::Jpy, now, 86_400)
+                .unwrap(),
             p("9750000")
         );
         assert_eq!(fx.convert(p("1"), Fiat::Eur, Fiat::Gbp, now, 86_400), None);
@@ -98,8 +100,16 @@ mod tests {
     fn an_old_or_future_reference_is_not_used() {
         let fx = ecb();
         let p = Decimal::ONE;
-        assert!(fx.convert(p, Fiat::Eur, Fiat::Chf, at("2026-01-03T15:00:00Z"), 86_400).is_some());
-        assert_eq!(fx.convert(p, Fiat::Eur, Fiat::Chf, at("2026-01-03T15:00:01Z"), 86_400), None);
-        assert_eq!(fx.convert(p, Fiat::Eur, Fiat::Chf, at("2026-01-02T14:59:59Z"), 86_400), None);
+        assert!(fx
+            .convert(p, Fiat::Eur, Fiat::Chf, at("2026-01-03T15:00:00Z"), 86_400)
+            .is_some());
+        assert_eq!(
+            fx.convert(p, Fiat::Eur, Fiat::Chf, at("2026-01-03T15:00:01Z"), 86_400),
+            None
+        );
+        assert_eq!(
+            fx.convert(p, Fiat::Eur, Fiat::Chf, at("2026-01-02T14:59:59Z"), 86_400),
+            None
+        );
     }
 }

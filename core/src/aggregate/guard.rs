@@ -35,9 +35,8 @@ pub fn judge(
     let Some(last) = last else {
         return GuardOutcome::Accept;
     };
-    let within = |a: Decimal, b: Decimal, limit: Decimal| {
-        distance_percent(a, b).is_some_and(|d| d <= limit)
-    };
+    let within =
+        |a: Decimal, b: Decimal, limit: Decimal| distance_percent(a, b).is_some_and(|d| d <= limit);
     if within(candidate, last, policy.jump_percent_for(crypto)) {
         return GuardOutcome::Accept;
     }
@@ -56,7 +55,6 @@ pub fn judge(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,18 +63,32 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn run(candidate: &str, last: Option<&str>, pending: Option<(&str, u32)>, c: Crypto) -> GuardOutcome {
+    fn run(
+        candidate: &str,
+        last: Option<&str>,
+        pending: Option<(&str, u32)>,
+        c: Crypto,
+    ) -> GuardOutcome {
         let pending = pending.map(|(p, n)| PendingJump {
             price: d(p),
             confirmations: n,
         });
-        judge(c, d(candidate), last.map(d), pending.as_ref(), &AggregationPolicy::default())
+        judge(
+            c,
+            d(candidate),
+            last.map(d),
+            pending.as_ref(),
+            &AggregationPolicy::default(),
+        )
     }
 
     #[test]
     fn first_price_and_small_moves_are_accepted() {
         assert_eq!(run("60000", None, None, Crypto::Btc), GuardOutcome::Accept);
-        assert_eq!(run("66000", Some("60000"), None, Crypto::Btc), GuardOutcome::Accept);
+        assert_eq!(
+            run("66000", Some("60000"), None, Crypto::Btc),
+            GuardOutcome::Accept
+        );
     }
 
     #[test]
@@ -84,25 +96,46 @@ mod tests {
         let first = run("70000", Some("60000"), None, Crypto::Btc);
         assert_eq!(
             first,
-            GuardOutcome::Hold(PendingJump { price: d("70000"), confirmations: 1 })
+            GuardOutcome::Hold(PendingJump {
+                price: d("70000"),
+                confirmations: 1
+            })
         );
         let second = run("70100", Some("60000"), Some(("70000", 1)), Crypto::Btc);
         assert_eq!(
             second,
-            GuardOutcome::Hold(PendingJump { price: d("70100"), confirmations: 2 })
+            GuardOutcome::Hold(PendingJump {
+                price: d("70100"),
+                confirmations: 2
+            })
         );
-        assert_eq!(run("70050", Some("60000"), Some(("70100", 2)), Crypto::Btc), GuardOutcome::Accept);
+        assert_eq!(
+            run("70050", Some("60000"), Some(("70100", 2)), Crypto::Btc),
+            GuardOutcome::Accept
+        );
     }
 
     #[test]
     fn a_different_new_level_starts_counting_again() {
         let out = run("80000", Some("60000"), Some(("70000", 2)), Crypto::Btc);
-        assert_eq!(out, GuardOutcome::Hold(PendingJump { price: d("80000"), confirmations: 1 }));
+        assert_eq!(
+            out,
+            GuardOutcome::Hold(PendingJump {
+                price: d("80000"),
+                confirmations: 1
+            })
+        );
     }
 
     #[test]
     fn volatile_coins_have_a_wider_threshold() {
-        assert_eq!(run("84", Some("70"), None, Crypto::Ltc), GuardOutcome::Accept);
-        assert!(matches!(run("84", Some("70"), None, Crypto::Eth), GuardOutcome::Hold(_)));
+        assert_eq!(
+            run("84", Some("70"), None, Crypto::Ltc),
+            GuardOutcome::Accept
+        );
+        assert!(matches!(
+            run("84", Some("70"), None, Crypto::Eth),
+            GuardOutcome::Hold(_)
+        ));
     }
 }

@@ -115,15 +115,30 @@ mod tests {
 
     #[test]
     fn median_of_odd_and_even_counts() {
-        let d = |s: &[&str]| s.iter().map(|x| x.parse().unwrap()).collect::<Vec<Decimal>>();
+        let d = |s: &[&str]| {
+            s.iter()
+                .map(|x| x.parse().unwrap())
+                .collect::<Vec<Decimal>>()
+        };
         assert_eq!(median(&d(&["3", "1", "2"])).unwrap().to_string(), "2");
-        assert_eq!(median(&d(&["1", "2", "4", "3"])).unwrap().normalize().to_string(), "2.5");
+        assert_eq!(
+            median(&d(&["1", "2", "4", "3"]))
+                .unwrap()
+                .normalize()
+                .to_string(),
+            "2.5"
+        );
         assert_eq!(median(&[]), None);
     }
 
     #[test]
     fn all_agree_gives_their_median() {
-        let d = run(&[q("a", "60000"), q("b", "60010"), q("c", "60020"), q("d", "59990")]);
+        let d = run(&[
+            q("a", "60000"),
+            q("b", "60010"),
+            q("c", "60020"),
+            q("d", "59990"),
+        ]);
         assert_eq!(price(&d).as_deref(), Some("60005"));
         assert!(d.reports.iter().all(|r| r.used && r.reason.is_none()));
     }
@@ -143,7 +158,12 @@ mod tests {
         assert_eq!(price(&d), None);
         assert_eq!(d.reports[0].reason, Some(Refusal::NoQuorum));
         assert_eq!(d.reports[2].reason, Some(Refusal::NotPositive));
-        let d = run(&[q("a", "60000"), q("b", "60010"), q("c", "60020"), q("d", "0")]);
+        let d = run(&[
+            q("a", "60000"),
+            q("b", "60010"),
+            q("c", "60020"),
+            q("d", "0"),
+        ]);
         assert_eq!(price(&d).as_deref(), Some("60010"));
     }
 
@@ -156,7 +176,12 @@ mod tests {
 
     #[test]
     fn an_even_split_is_no_quorum() {
-        let d = run(&[q("a", "60000"), q("b", "60001"), q("c", "6000"), q("d", "6001")]);
+        let d = run(&[
+            q("a", "60000"),
+            q("b", "60001"),
+            q("c", "6000"),
+            q("d", "6001"),
+        ]);
         assert_eq!(price(&d), None);
     }
 
@@ -178,7 +203,10 @@ mod tests {
     }
 
     fn mids() -> impl Strategy<Value = Vec<Decimal>> {
-        prop::collection::vec((1u64..10_000_000_000_000u64).prop_map(|m| Decimal::new(m as i64, 4)), 1..9)
+        prop::collection::vec(
+            (1u64..10_000_000_000_000u64).prop_map(|m| Decimal::new(m as i64, 4)),
+            1..9,
+        )
     }
 
     proptest! {

@@ -13,8 +13,14 @@ use super::{excerpt, quote, Source};
 /// Bitfinex's symbol, for the pairs it lists (`tDOGE:USD`: a colon after 4+ letters).
 fn symbol(pair: Pair) -> Option<String> {
     let (code, listed) = match pair.crypto {
-        Crypto::Btc => ("BTC", matches!(pair.fiat, Fiat::Eur | Fiat::Usd | Fiat::Gbp | Fiat::Jpy)),
-        Crypto::Eth => ("ETH", matches!(pair.fiat, Fiat::Eur | Fiat::Usd | Fiat::Gbp | Fiat::Jpy)),
+        Crypto::Btc => (
+            "BTC",
+            matches!(pair.fiat, Fiat::Eur | Fiat::Usd | Fiat::Gbp | Fiat::Jpy),
+        ),
+        Crypto::Eth => (
+            "ETH",
+            matches!(pair.fiat, Fiat::Eur | Fiat::Usd | Fiat::Gbp | Fiat::Jpy),
+        ),
         Crypto::Ltc => ("LTC", pair.fiat == Fiat::Usd),
         Crypto::Doge => ("DOGE", pair.fiat == Fiat::Usd),
         Crypto::Bch => ("BCHN", pair.fiat == Fiat::Usd),
@@ -24,9 +30,18 @@ fn symbol(pair: Pair) -> Option<String> {
 }
 
 pub fn url(base: &str, pairs: &[Pair]) -> Option<(String, Vec<Pair>)> {
-    let listed: Vec<Pair> = pairs.iter().copied().filter(|p| symbol(*p).is_some()).collect();
+    let listed: Vec<Pair> = pairs
+        .iter()
+        .copied()
+        .filter(|p| symbol(*p).is_some())
+        .collect();
     let symbols: Vec<String> = listed.iter().filter_map(|p| symbol(*p)).collect();
-    (!symbols.is_empty()).then(|| (format!("{base}/v2/tickers?symbols={}", symbols.join(",")), listed))
+    (!symbols.is_empty()).then(|| {
+        (
+            format!("{base}/v2/tickers?symbols={}", symbols.join(",")),
+            listed,
+        )
+    })
 }
 
 pub fn parse(body: &str, pairs: &[Pair], now: Timestamp) -> Result<Vec<SourceQuote>, String> {
@@ -43,7 +58,10 @@ pub fn parse(body: &str, pairs: &[Pair], now: Timestamp) -> Result<Vec<SourceQuo
             Some(Ok(name)) => name,
             _ => return Err(format!("no symbol: {}", excerpt(row.get()))),
         };
-        let Some(&pair) = pairs.iter().find(|p| symbol(**p).as_deref() == Some(name.as_str())) else {
+        let Some(&pair) = pairs
+            .iter()
+            .find(|p| symbol(**p).as_deref() == Some(name.as_str()))
+        else {
             continue;
         };
         let (Some(bid), Some(ask)) = (fields.get(1), fields.get(3)) else {
@@ -61,18 +79,33 @@ mod tests {
 
     #[test]
     fn reads_bare_numbers_exactly() {
-        let pairs = [pair("BTC/EUR"), pair("DOGE/USD"), pair("LTC/USD"), pair("BCH/USD")];
+        let pairs = [
+            pair("BTC/EUR"),
+            pair("DOGE/USD"),
+            pair("LTC/USD"),
+            pair("BCH/USD"),
+        ];
         let q = parse(&fixture("bitfinex_tickers.json"), &pairs, now()).unwrap();
         assert_eq!(q.len(), 3);
-        assert_eq!((q[0].bid.to_string(), q[0].ask.to_string()), ("60001".into(), "60011".into()));
+        assert_eq!(
+            (q[0].bid.to_string(), q[0].ask.to_string()),
+            ("60001".into(), "60011".into())
+        );
         // 0.16251 has no exact f64; the decimal keeps every digit.
-        assert_eq!((q[1].bid.to_string(), q[1].ask.to_string()), ("0.16251".into(), "0.16259".into()));
+        assert_eq!(
+            (q[1].bid.to_string(), q[1].ask.to_string()),
+            ("0.16251".into(), "0.16259".into())
+        );
         assert_eq!(q[2].bid.to_string(), "76.15");
     }
 
     #[test]
     fn an_error_array_or_garbage_is_a_failure() {
-        assert!(parse(&fixture("bitfinex_error.json"), &[pair("BTC/EUR")], now()).unwrap_err().contains("10020"));
+        assert!(
+            parse(&fixture("bitfinex_error.json"), &[pair("BTC/EUR")], now())
+                .unwrap_err()
+                .contains("10020")
+        );
         assert!(parse("{}", &[pair("BTC/EUR")], now()).is_err());
         assert!(parse(r#"[["tBTCEUR","x",1,"y"]]"#, &[pair("BTC/EUR")], now()).is_err());
     }

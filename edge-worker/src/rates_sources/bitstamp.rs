@@ -26,8 +26,7 @@ pub fn url(base: &str, pair: Pair) -> Option<String> {
 }
 
 pub fn parse(body: &str, pair: Pair) -> Result<Vec<SourceQuote>, String> {
-    let t: Ticker =
-        serde_json::from_str(body).map_err(|e| format!("{e}: {}", excerpt(body)))?;
+    let t: Ticker = serde_json::from_str(body).map_err(|e| format!("{e}: {}", excerpt(body)))?;
     let at = t
         .timestamp
         .parse::<i64>()
@@ -45,13 +44,20 @@ mod tests {
     #[test]
     fn reads_strings_and_the_snapshot_timestamp() {
         let q = parse(&fixture("bitstamp_ticker_btceur.json"), pair("BTC/EUR")).unwrap();
-        assert_eq!((q[0].bid.to_string(), q[0].ask.to_string()), ("60005".into(), "60015".into()));
+        assert_eq!(
+            (q[0].bid.to_string(), q[0].ask.to_string()),
+            ("60005".into(), "60015".into())
+        );
         assert_eq!(q[0].observed_at.to_string(), "2026-11-29T21:00:00Z");
     }
 
     #[test]
     fn a_missing_field_or_bad_timestamp_is_a_failure() {
         assert!(parse(r#"{"bid":"1","ask":"2"}"#, pair("BTC/EUR")).is_err());
-        assert!(parse(r#"{"bid":"1","ask":"2","timestamp":"soon"}"#, pair("BTC/EUR")).is_err());
+        assert!(parse(
+            r#"{"bid":"1","ask":"2","timestamp":"soon"}"#,
+            pair("BTC/EUR")
+        )
+        .is_err());
     }
 }

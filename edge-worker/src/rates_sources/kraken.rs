@@ -33,13 +33,23 @@ fn request_name(pair: Pair) -> Option<String> {
 }
 
 pub fn url(base: &str, pairs: &[Pair]) -> Option<(String, Vec<Pair>)> {
-    let listed: Vec<Pair> = pairs.iter().copied().filter(|p| asset(*p).is_some()).collect();
+    let listed: Vec<Pair> = pairs
+        .iter()
+        .copied()
+        .filter(|p| asset(*p).is_some())
+        .collect();
     let names: Vec<String> = listed.iter().filter_map(|p| request_name(*p)).collect();
-    (!names.is_empty()).then(|| (format!("{base}/0/public/Ticker?pair={}", names.join(",")), listed))
+    (!names.is_empty()).then(|| {
+        (
+            format!("{base}/0/public/Ticker?pair={}", names.join(",")),
+            listed,
+        )
+    })
 }
 
 pub fn parse(body: &str, pairs: &[Pair], now: Timestamp) -> Result<Vec<SourceQuote>, String> {
-    let v: Value = serde_json::from_str(body).map_err(|_| format!("not JSON: {}", excerpt(body)))?;
+    let v: Value =
+        serde_json::from_str(body).map_err(|_| format!("not JSON: {}", excerpt(body)))?;
     if let Some(errors) = v.get("error").and_then(Value::as_array) {
         if !errors.is_empty() {
             let texts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
@@ -52,7 +62,9 @@ pub fn parse(body: &str, pairs: &[Pair], now: Timestamp) -> Result<Vec<SourceQuo
         .ok_or_else(|| format!("no result: {}", excerpt(body)))?;
     let mut quotes = Vec::new();
     for &pair in pairs {
-        let Some(asked) = request_name(pair) else { continue };
+        let Some(asked) = request_name(pair) else {
+            continue;
+        };
         let legacy = asset(pair).map(|a| format!("X{a}Z{}", pair.fiat.ticker()));
         let Some(ticker) = result
             .get(&asked)
@@ -68,7 +80,13 @@ pub fn parse(body: &str, pairs: &[Pair], now: Timestamp) -> Result<Vec<SourceQuo
                 .map(str::to_owned)
                 .ok_or_else(|| format!("{asked}: no {field}[0]"))
         };
-        quotes.push(quote(Source::Kraken, pair, &first("b")?, &first("a")?, now)?);
+        quotes.push(quote(
+            Source::Kraken,
+            pair,
+            &first("b")?,
+            &first("a")?,
+            now,
+        )?);
     }
     Ok(quotes)
 }
@@ -80,10 +98,18 @@ mod tests {
 
     #[test]
     fn reads_bid_and_ask_under_krakens_own_names() {
-        let pairs = [pair("BTC/EUR"), pair("DOGE/EUR"), pair("BCH/EUR"), pair("ETH/GBP")];
+        let pairs = [
+            pair("BTC/EUR"),
+            pair("DOGE/EUR"),
+            pair("BCH/EUR"),
+            pair("ETH/GBP"),
+        ];
         let q = parse(&fixture("kraken_ticker.json"), &pairs, now()).unwrap();
         assert_eq!(q.len(), 3, "ETH/GBP is not in the answer");
-        assert_eq!((q[0].bid.to_string(), q[0].ask.to_string()), ("60000.00000".into(), "60010.10000".into()));
+        assert_eq!(
+            (q[0].bid.to_string(), q[0].ask.to_string()),
+            ("60000.00000".into(), "60010.10000".into())
+        );
         assert_eq!(q[1].bid.to_string(), "0.1499500");
         assert_eq!(q[2].ask.to_string(), "350.10");
         assert_eq!(q[0].observed_at, now());
@@ -98,7 +124,11 @@ mod tests {
 
     #[test]
     fn asks_only_for_listed_pairs() {
-        let (url, pairs) = url("https://k", &[pair("BTC/EUR"), pair("DOGE/JPY"), pair("LTC/USD")]).unwrap();
+        let (url, pairs) = url(
+            "https://k",
+            &[pair("BTC/EUR"), pair("DOGE/JPY"), pair("LTC/USD")],
+        )
+        .unwrap();
         assert_eq!(url, "https://k/0/public/Ticker?pair=XBTEUR,LTCUSD");
         assert_eq!(pairs.len(), 2);
     }

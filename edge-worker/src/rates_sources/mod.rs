@@ -218,7 +218,6 @@ pub fn lower(pair: Pair) -> (String, String) {
     )
 }
 
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -246,7 +245,10 @@ pub(crate) mod tests {
 
     #[test]
     fn decimals_come_from_text_exactly() {
-        assert_eq!(decimal("60000.123456789").unwrap().to_string(), "60000.123456789");
+        assert_eq!(
+            decimal("60000.123456789").unwrap().to_string(),
+            "60000.123456789"
+        );
         assert_eq!(decimal("7.615e1").unwrap().to_string(), "76.15");
         assert_eq!(decimal("\"0.1\"").unwrap().to_string(), "0.1");
         assert!(decimal("abc").is_err());
@@ -256,7 +258,12 @@ pub(crate) mod tests {
     fn a_full_refresh_of_every_pair_stays_within_the_budget() {
         let pairs: Vec<Pair> = Crypto::ALL
             .iter()
-            .flat_map(|c| Fiat::ALL.iter().map(move |f| Pair { crypto: *c, fiat: *f }))
+            .flat_map(|c| {
+                Fiat::ALL.iter().map(move |f| Pair {
+                    crypto: *c,
+                    fiat: *f,
+                })
+            })
             .collect();
         let sources = [
             Source::Kraken,
@@ -288,7 +295,12 @@ pub(crate) mod tests {
     #[test]
     fn an_http_error_is_a_failure() {
         let err = Source::Coinbase
-            .parse(404, &fixture("coinbase_error.json"), &[pair("BTC/EUR")], now())
+            .parse(
+                404,
+                &fixture("coinbase_error.json"),
+                &[pair("BTC/EUR")],
+                now(),
+            )
             .unwrap_err();
         assert!(err.starts_with("HTTP 404"), "{err}");
     }

@@ -30,8 +30,19 @@ mod tests {
 
     #[test]
     fn every_row_is_a_quote_observed_now() {
-        let q = parse(r#"{"rates":[{"crypto":"BTC","fiat":"EUR","price":"60000.00","source":"static"}]}"#, now()).unwrap();
-        assert_eq!((q[0].source.as_str(), q[0].bid, q[0].observed_at), ("static", q[0].ask, now()));
-        assert!(parse(r#"{"rates":[{"crypto":"BTC","fiat":"EUR","price":60000}]}"#, now()).is_err());
+        let q = parse(
+            r#"{"rates":[{"crypto":"BTC","fiat":"EUR","price":"60000.00","source":"static"}]}"#,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            (q[0].source.as_str(), q[0].bid, q[0].observed_at),
+            ("static", q[0].ask, now())
+        );
+        assert!(parse(
+            r#"{"rates":[{"crypto":"BTC","fiat":"EUR","price":60000}]}"#,
+            now()
+        )
+        .is_err());
     }
 }

@@ -17,7 +17,9 @@ use cryptoexchange_core::api::{RateStatus, RatesResponse, SetRatesRequest};
 use cryptoexchange_core::rates::{Pair, RateError};
 use cryptoexchange_core::time::Timestamp;
 use futures_util::future::{join_all, select, Either};
-use worker::{console_log, AbortController, Delay, Env, Fetch, Headers, Request, RequestInit, Response};
+use worker::{
+    console_log, AbortController, Delay, Env, Fetch, Headers, Request, RequestInit, Response,
+};
 
 use crate::auth::require_client;
 use crate::ids;
@@ -84,7 +86,9 @@ impl RatesSettings {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| config_error("RATES_PAIRS", e))?;
         let number = |name: &str, default: u64| -> Result<u64, ApiError> {
-            var(env, name).map_or(Ok(default), |v| v.parse().map_err(|e| config_error(name, e)))
+            var(env, name).map_or(Ok(default), |v| {
+                v.parse().map_err(|e| config_error(name, e))
+            })
         };
         Ok(RatesSettings {
             sources,
@@ -179,7 +183,10 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response, ApiError> {
     };
     if let (Some(crypto), Some(fiat)) = (param("crypto"), param("fiat")) {
         let pair = PairName::try_from(format!("{crypto}/{fiat}"))
-            .map_err(|detail| ApiError::InvalidParameter { name: "crypto/fiat", detail })?
+            .map_err(|detail| ApiError::InvalidParameter {
+                name: "crypto/fiat",
+                detail,
+            })?
             .0;
         response
             .rates
@@ -234,7 +241,9 @@ pub async fn refresh_from_sources(env: &Env) -> Result<RateBook, ApiError> {
         settings.max_subrequests,
     );
     for r in &left_out {
-        input.failures.push(failure(r, "over the subrequest budget".into()));
+        input
+            .failures
+            .push(failure(r, "over the subrequest budget".into()));
     }
     let answers = join_all(requests.iter().map(|r| fetch(r, settings.budget))).await;
     for (request, answer) in requests.iter().zip(answers) {
@@ -253,7 +262,10 @@ pub async fn refresh_from_sources(env: &Env) -> Result<RateBook, ApiError> {
         "rates refreshed: {} quotes, {} failures, {} pairs priced",
         input.quotes.len(),
         input.failures.len(),
-        book.pairs.iter().filter(|e| e.observed_at == Some(now) || e.price.is_some()).count()
+        book.pairs
+            .iter()
+            .filter(|e| e.observed_at == Some(now) || e.price.is_some())
+            .count()
     );
     Ok(book)
 }
