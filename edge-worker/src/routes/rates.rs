@@ -310,3 +310,32 @@ async fn fetch(request: &SourceRequest, budget: Duration) -> Result<Parsed, Stri
         .source
         .parse(status, &body, &request.pairs, ids::now())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_live_refresh_fits_the_free_plan() {
+        let pairs: Vec<Pair> = DEFAULT_LIVE_PAIRS
+            .split(',')
+            .map(|p| PairName::try_from(p.to_owned()).unwrap().0)
+            .collect();
+        let sources = [
+            Source::Kraken,
+            Source::Coinbase,
+            Source::Bitstamp,
+            Source::Bitfinex,
+            Source::Ecb,
+        ];
+        let (requests, left_out) = plan(
+            &sources,
+            &pairs,
+            |s| s.default_url().into(),
+            DEFAULT_MAX_SUBREQUESTS,
+        );
+        assert_eq!(pairs.len(), 18);
+        assert_eq!(requests.len(), 31);
+        assert!(left_out.is_empty());
+    }
+}
