@@ -12,7 +12,10 @@ let worker; let ex; let client;
 
 before(async () => {
   ex = await startExchanges({ 'BTC/EUR': 60000, 'LTC/EUR': 70 });
+  // Without the demo page's assets: under wrangler dev they put an RPC proxy in front of the
+  // worker that cannot forward the cron trigger (DEVELOPERS.md).
   worker = await startWorker({
+    withoutAssets: true,
     vars: {
       ...ex.vars,
       RATES_SOURCES: 'kraken,coinbase,bitstamp,bitfinex',
@@ -181,7 +184,7 @@ describe('admin override', () => {
     const held = await pair('BTC/EUR');
     assert.deepEqual([Number(held.price), held.source, held.status], [55555, 'admin', 'ok']);
     assert.ok(held.expires_at);
-    assert.equal((await quote(client.api_key)).body.mid_price, held.price);
+    near((await quote(client.api_key)).body.mid_price, 55555, 'quoted mid');
     await new Promise((r) => setTimeout(r, Math.max(0, expires - Date.now()) + 1200));
     await refresh();
     const back = await pair('BTC/EUR');
