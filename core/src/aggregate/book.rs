@@ -11,7 +11,7 @@ use super::median::decide;
 use super::policy::AggregationPolicy;
 use crate::api::{RateEntry, RateStatus, RatesResponse, SetRatesRequest, SourceReport};
 use crate::currency::{Crypto, Fiat};
-use crate::rates::{validate_price, Pair, RateError, DEFAULT_SOURCE};
+use crate::rates::{validate_price, Pair, RateError, DEFAULT_SOURCE, PRICE_DECIMALS};
 use crate::time::Timestamp;
 
 /// Everything the worker keeps between refreshes.
@@ -371,7 +371,7 @@ impl RateBook {
                 rates.push(RateEntry {
                     crypto: entry.crypto,
                     fiat: entry.fiat,
-                    price,
+                    price: at_price_scale(price),
                     observed_at,
                     source: entry.source.clone(),
                     age_seconds: age,
@@ -411,6 +411,13 @@ impl RateBook {
             })
             .max_by_key(|(_, age)| *age)
     }
+}
+
+/// Prices on the wire have [`PRICE_DECIMALS`] places, as the rates table always had.
+fn at_price_scale(price: Decimal) -> Decimal {
+    let mut p = price.round_dp(PRICE_DECIMALS);
+    p.rescale(PRICE_DECIMALS);
+    p
 }
 
 fn status(age: i64, max_age_seconds: u32, suspect: bool) -> RateStatus {
@@ -453,7 +460,7 @@ fn override_entry(
     RateEntry {
         crypto: o.crypto,
         fiat: o.fiat,
-        price: o.price,
+        price: at_price_scale(o.price),
         observed_at,
         source: o.source.clone(),
         age_seconds: age,
