@@ -266,3 +266,19 @@ fn oldest_pair_is_reported() {
     let (pair, age) = b.oldest(at(2)).unwrap();
     assert_eq!((pair.to_string(), age), ("BTC/EUR".into(), 120));
 }
+
+#[test]
+fn a_price_observed_a_moment_after_the_reader_is_published_as_observed_now() {
+    let b = refresh(
+        &RateBook::default(),
+        &input(&["BTC/EUR"], four("BTC/EUR", ["60000"; 4], at(1)), &[]),
+        &policy(),
+        at(1),
+    );
+    let before = at(1).checked_sub_seconds(1).unwrap();
+    let r = &published(&b, before).rates[0];
+    assert_eq!(
+        (r.observed_at, r.age_seconds, r.status),
+        (before, 0, RateStatus::Ok)
+    );
+}

@@ -118,7 +118,8 @@ describe('staleness that bites', () => {
     assert.equal((await quote(strict.api_key, 'LTC')).status, 201);
     ex.mode.kraken = 'down';
     ex.mode.coinbase = 'down';
-    await new Promise((r) => setTimeout(r, 3200));
+    // Whole seconds: 4.2 s later the age is at least 4, over the maximum of 3.
+    await new Promise((r) => setTimeout(r, 4200));
     await refresh();
     const ltc = (await rates(strict.api_key)).body.rates.find((r) => r.crypto === 'LTC');
     assert.equal(ltc.status, 'stale');

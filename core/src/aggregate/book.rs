@@ -367,6 +367,9 @@ impl RateBook {
                     max_age_seconds,
                 ));
             } else if let (Some(price), Some(observed_at)) = (entry.price, entry.observed_at) {
+                // A refresh that ran during this request (or a source clock a little ahead,
+                // within the skew allowance) is observed now, not in the future.
+                let observed_at = observed_at.min(now);
                 let age = now.seconds_since(observed_at);
                 rates.push(RateEntry {
                     crypto: entry.crypto,
