@@ -259,13 +259,11 @@ pub async fn refresh_from_sources(env: &Env) -> Result<RateBook, ApiError> {
     let book = refresh(&load_book(env).await?, &input, &settings.policy, now);
     save_book(env, &book).await?;
     console_log!(
-        "rates refreshed: {} quotes, {} failures, {} pairs priced",
+        "rates refreshed: {} quotes, {} failures, {} of {} pairs priced",
         input.quotes.len(),
         input.failures.len(),
-        book.pairs
-            .iter()
-            .filter(|e| e.observed_at == Some(now) || e.price.is_some())
-            .count()
+        book.pairs.iter().filter(|e| e.price.is_some()).count(),
+        input.pairs.len()
     );
     Ok(book)
 }
