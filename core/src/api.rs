@@ -55,6 +55,41 @@ pub struct RateEntry {
     /// Informative, computed when the response was made; `estimate`
     /// recomputes the age from `observed_at` and its own `now`.
     pub age_seconds: i64,
+    /// `ok`, `suspect` (a jump is held: the price shown is the last accepted one) or
+    /// `stale` (older than the client's `max_rate_age_seconds`: not quoted).
+    #[serde(default)]
+    pub status: RateStatus,
+    /// What each source said in the last refresh, and whether it counted.
+    #[serde(default)]
+    pub sources: Vec<SourceReport>,
+    /// Set for an operator's override: it wins over the sources until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+}
+
+/// The state of one pair's price.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateStatus {
+    #[default]
+    Ok,
+    Suspect,
+    Stale,
+}
+
+/// One source's contribution to a pair in the last refresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceReport {
+    pub name: String,
+    /// Its mid price as reported (may be zero or negative when refused); null when
+    /// the source gave nothing.
+    #[serde(with = "crate::aggregate::signed_decimal_opt")]
+    pub price: Option<Decimal>,
+    pub observed_at: Option<Timestamp>,
+    /// Whether it made the published median.
+    pub used: bool,
+    /// Why not, when not used.
+    pub reason: Option<crate::aggregate::Refusal>,
 }
 
 /// `GET /v1/rates`.
@@ -248,11 +283,15 @@ pub struct SetRate {
     pub source: Option<String>,
 }
 
-/// `POST /admin/rates`.
+/// `PUT /admin/rates`: an operator's prices. Without `expires_at` they hold until the
+/// next refresh accepts a price for the pair; with it they win over the sources until
+/// then (and count as observed at every moment before it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetRatesRequest {
     pub rates: Vec<SetRate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
 }
 
 /// `POST /v1/customers/{customer_id}/addresses`: the next receive address of the

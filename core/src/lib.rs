@@ -7,6 +7,7 @@
 //! - [`wallet`]: BIP-39 mnemonics, BIP-32 derivation, watch-only derivation from xpubs.
 //! - [`money`]: exact amounts and the rounding rules.
 //! - [`rates`]: rate tables and their staleness.
+//! - [`aggregate`]: many sources' quotes into one price per pair (median, quorum, guards).
 //! - [`quote`]: quotes with their fee breakdown.
 //! - [`config`], [`limits`]: client configuration and limit checks.
 //! - [`trade`]: what a quote or order asks to trade, checked against the configuration.
@@ -18,6 +19,7 @@
 //! The core takes time, randomness and stored state as arguments, so every rule
 //! is testable natively without mocks.
 
+pub mod aggregate;
 pub mod api;
 pub mod config;
 pub mod limits;

@@ -646,7 +646,7 @@ mod tests {
             late,
         )
         .unwrap_err();
-        assert_eq!(err.code(), "stale_rate");
+        assert_eq!(err.code(), "rate_unavailable");
         assert_eq!(
             serde_json::to_value(&err).unwrap()["age_seconds"],
             serde_json::json!(301)

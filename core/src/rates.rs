@@ -55,7 +55,8 @@ pub struct Rate {
 pub enum RateError {
     /// No rate for this pair in the table.
     UnsupportedPair { pair: Pair },
-    /// The rate is older than the client's maximum age.
+    /// The rate is older than the client's maximum age (code `rate_unavailable`: the
+    /// sources failed to give a newer one; retry later).
     Stale {
         pair: Pair,
         age_seconds: i64,
@@ -78,7 +79,7 @@ impl RateError {
     pub fn code(&self) -> &'static str {
         match self {
             RateError::UnsupportedPair { .. } => "unsupported_pair",
-            RateError::Stale { .. } => "stale_rate",
+            RateError::Stale { .. } => "rate_unavailable",
             RateError::ObservedInFuture { .. } => "rate_in_future",
             RateError::InvalidPrice { .. } => "invalid_price",
             RateError::DuplicatePair { .. } => "duplicate_pair",
@@ -285,6 +286,9 @@ impl RateTable {
                     observed_at: r.observed_at,
                     source: r.source.clone(),
                     age_seconds: age_seconds(r.observed_at, now),
+                    status: Default::default(),
+                    sources: Vec::new(),
+                    expires_at: None,
                 })
                 .collect(),
             max_age_seconds,
@@ -340,7 +344,7 @@ mod tests {
                 max_age_seconds: 300
             }
         );
-        assert_eq!(err.code(), "stale_rate");
+        assert_eq!(err.code(), "rate_unavailable");
         assert_eq!(
             err.to_string(),
             "rate for BTC/EUR is 301 s old, older than the maximum of 300 s"
@@ -411,7 +415,7 @@ mod tests {
         let json = serde_json::to_string(&resp).unwrap();
         assert_eq!(
             json,
-            r#"{"rates":[{"crypto":"ETH","fiat":"USD","price":"3000.50000000","observed_at":"2026-01-01T00:00:00Z","source":"admin","age_seconds":42}],"max_age_seconds":300}"#
+            r#"{"rates":[{"crypto":"ETH","fiat":"USD","price":"3000.50000000","observed_at":"2026-01-01T00:00:00Z","source":"admin","age_seconds":42,"status":"ok","sources":[]}],"max_age_seconds":300}"#
         );
     }
 }

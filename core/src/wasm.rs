@@ -18,6 +18,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::address::{self, AddressError};
+use crate::aggregate::{self, AggregationPolicy, RateBook, RefreshInput};
 use crate::api::{ErrorBody, QuoteRequest, RatesResponse};
 use crate::config::ClientConfig;
 use crate::limits::{self, SpentEntry};
@@ -172,6 +173,44 @@ pub fn estimate(
     let breakdown =
         quote::estimate(&request, &rates, &config, now).map_err(|e| throw(&e.body()))?;
     to_js(&breakdown)
+}
+
+/// One rates refresh as the worker runs it: `previous` book (or null), what the sources
+/// said (`input`), the policy (null for the defaults of docs/rates.md). Returns the new
+/// book; `publishRates` turns a book into the body of `GET /v1/rates`.
+#[wasm_bindgen(js_name = aggregateRates, unchecked_return_type = "RateBook")]
+pub fn aggregate_rates(
+    #[wasm_bindgen(unchecked_param_type = "RateBook | null")] previous: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RefreshInput")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AggregationPolicy | null")] policy: JsValue,
+    now: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let previous: RateBook = if previous.is_null() || previous.is_undefined() {
+        RateBook::default()
+    } else {
+        from_js(previous, "rate book")?
+    };
+    let input: RefreshInput = from_js(input, "refresh input")?;
+    let policy: AggregationPolicy = if policy.is_null() || policy.is_undefined() {
+        AggregationPolicy::default()
+    } else {
+        from_js(policy, "aggregation policy")?
+    };
+    let now = parse_now(now.as_deref())?;
+    to_js(&aggregate::refresh(&previous, &input, &policy, now))
+}
+
+/// The body of `GET /v1/rates` from a rate book, for a client accepting rates up to
+/// `maxAgeSeconds` old.
+#[wasm_bindgen(js_name = publishRates, unchecked_return_type = "RatesResponse")]
+pub fn publish_rates(
+    #[wasm_bindgen(unchecked_param_type = "RateBook")] book: JsValue,
+    max_age_seconds: u32,
+    now: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let book: RateBook = from_js(book, "rate book")?;
+    let now = parse_now(now.as_deref())?;
+    to_js(&book.publish(now, max_age_seconds))
 }
 
 /// Throws the limit an order of `amount` `fiat` would break, given the customer's

@@ -89,6 +89,74 @@ export interface RateEntry {
   observed_at: Timestamp;
   source: string;
   age_seconds: number;
+  /** "suspect": a jump is held, the price is the last accepted one; "stale": too old to quote. */
+  status?: RateStatus;
+  /** What each source said in the last refresh. */
+  sources?: SourceReport[];
+  /** Set for an operator's override: it wins over the sources until then. */
+  expires_at?: Timestamp;
+}
+export type RateStatus = "ok" | "suspect" | "stale";
+export type Refusal =
+  | "unavailable" | "too_old" | "in_future" | "not_positive" | "crossed" | "spread_too_wide"
+  | "too_large" | "outlier" | "no_quorum" | "derived";
+export interface SourceReport {
+  name: string;
+  /** Its mid price as reported (may be zero or negative when refused); null when it gave nothing. */
+  price: DecimalString | null;
+  observed_at: Timestamp | null;
+  used: boolean;
+  reason: Refusal | null;
+}
+/** A pair's wire name, e.g. "BTC/EUR". */
+export type PairName = string;
+/** One source's best bid and ask for a pair, at its own time (or the fetch time). */
+export interface SourceQuote {
+  source: string;
+  crypto: Currency;
+  fiat: FiatCurrency;
+  bid: DecimalString;
+  ask: DecimalString;
+  observed_at: Timestamp;
+}
+export interface FxReference {
+  source: string;
+  base: FiatCurrency;
+  observed_at: Timestamp;
+  /** Units of each fiat per unit of `base`. */
+  rates: Partial<Record<FiatCurrency, DecimalString>>;
+}
+export interface RefreshInput {
+  pairs: PairName[];
+  quotes?: SourceQuote[];
+  /** Sources that answered nothing usable, for these pairs (all when empty). */
+  failures?: { source: string; pairs?: PairName[]; detail: string }[];
+  fx?: FxReference | null;
+}
+/** Every field optional; the defaults are explained in docs/rates.md. */
+export interface AggregationPolicy {
+  max_spread_percent?: DecimalString;
+  max_quote_age_seconds?: number;
+  max_clock_skew_seconds?: number;
+  outlier_percent?: DecimalString;
+  min_sources?: number;
+  jump_percent?: DecimalString;
+  jump_percent_volatile?: DecimalString;
+  jump_confirmations?: number;
+  derived_fiats?: FiatCurrency[];
+  max_fx_age_seconds?: number;
+}
+export interface RateBook {
+  pairs: {
+    crypto: Currency; fiat: FiatCurrency; price: DecimalString | null; observed_at: Timestamp | null;
+    source: string; pending: { price: DecimalString; confirmations: number } | null; sources: SourceReport[];
+  }[];
+  overrides: {
+    crypto: Currency; fiat: FiatCurrency; price: DecimalString; source: string;
+    set_at: Timestamp; expires_at: Timestamp | null;
+  }[];
+  fx: FxReference | null;
+  refreshed_at: Timestamp | null;
 }
 export interface RatesResponse {
   rates: RateEntry[];

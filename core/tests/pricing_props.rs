@@ -67,6 +67,9 @@ impl Market {
                 observed_at: "2026-06-01T12:00:00Z".parse().unwrap(),
                 source: "props".into(),
                 age_seconds: 30,
+                status: Default::default(),
+                sources: Vec::new(),
+                expires_at: None,
             }],
             max_age_seconds: 300,
         }
@@ -336,6 +339,9 @@ proptest! {
                 observed_at: now().checked_sub_seconds(age).unwrap(),
                 source: "fuzz".into(),
                 age_seconds: age,
+                status: Default::default(),
+                sources: Vec::new(),
+                expires_at: None,
             }],
             max_age_seconds: seconds[1],
         };

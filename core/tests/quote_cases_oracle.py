@@ -96,7 +96,7 @@ def estimate(request, rates, config, now):
     if age < 0:
         raise QuoteError("rate_in_future")
     if age > config["max_rate_age_seconds"]:
-        raise QuoteError("stale_rate")
+        raise QuoteError("rate_unavailable")
 
     fs, cs = config["fiat"][fiat], config["crypto"][crypto]
     mid = D(rate["price"])
@@ -248,7 +248,7 @@ CASES = [
     ("error_zero_amount", req("BTC", "EUR", "0.00", "EUR"), rates(), config()),
     ("error_unknown_currency", req("XRP", "EUR", "100", "EUR"), rates(), config()),
     ("error_unsupported_pair", req("LTC", "EUR", "100", "EUR"), rates(), config()),
-    ("error_stale_rate", req("BTC", "EUR", "100", "EUR"), rates("2026-06-01T11:54:59Z"), config()),
+    ("error_rate_unavailable", req("BTC", "EUR", "100", "EUR"), rates("2026-06-01T11:54:59Z"), config()),
     ("error_rate_in_future", req("BTC", "EUR", "100", "EUR"), rates("2026-06-01T12:00:01Z"), config()),
     ("error_amount_below_fees", req("BTC", "EUR", "3.00", "EUR"), rates(), config()),
     ("error_below_minimum", req("BTC", "EUR", "9.99", "EUR"), rates(), config()),

@@ -20,6 +20,7 @@ mod chain;
 mod ids;
 mod outbound;
 mod problem;
+mod rates_sources;
 mod routes;
 mod settlement;
 mod store;
@@ -133,7 +134,7 @@ async fn queue(
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(e) = rates::refresh_from_source(&env).await {
+    if let Err(e) = rates::refresh_from_sources(&env).await {
         worker::console_error!("scheduled rates refresh failed: {e}");
     }
 }

@@ -154,7 +154,7 @@ impl ApiError {
 fn domain_status(code: &str) -> u16 {
     match code {
         // The service cannot price right now; retrying later may work.
-        "stale_rate" | "rate_in_future" => 503,
+        "rate_unavailable" | "rate_in_future" => 503,
         "invalid_transition" | "quote_expired" | "limits_changed_retry" => 409,
         _ => 422,
     }
@@ -274,6 +274,9 @@ struct Problem {
     facts: Map<String, Value>,
 }
 
+/// `Retry-After` of every 503 (no fresh rate): one cron period of the rates refresh.
+const RETRY_AFTER_SECONDS: u32 = 60;
+
 fn problem_response(problem: &Problem) -> Response {
     let body = serde_json::to_string(problem).unwrap_or_else(|_| {
         r#"{"type":"/problems/internal_error","title":"Internal error","status":500,"code":"internal_error"}"#
@@ -286,6 +289,12 @@ fn problem_response(problem: &Problem) -> Response {
             let _ = r
                 .headers_mut()
                 .set("content-type", "application/problem+json");
+            if problem.status == 503 {
+                // The rates refresh runs every minute: a fresh price may be there by then.
+                let _ = r
+                    .headers_mut()
+                    .set("retry-after", &RETRY_AFTER_SECONDS.to_string());
+            }
             r
         }
         Err(_) => Response::builder().with_status(500).empty(),
@@ -310,7 +319,7 @@ mod tests {
 
     #[test]
     fn stale_rates_are_a_503_and_limits_a_422() {
-        assert_eq!(domain_status("stale_rate"), 503);
+        assert_eq!(domain_status("rate_unavailable"), 503);
         assert_eq!(domain_status("daily_limit_exceeded"), 422);
         assert_eq!(domain_status("invalid_transition"), 409);
     }

@@ -146,13 +146,13 @@ describe('rates and quotes over time', () => {
     assert.equal(fresh.status, 200, fresh.text);
     await new Promise((r) => setTimeout(r, 2200));
     const stale = await call(worker.url, 'GET', '/v1/rates', { token: strict.api_key });
-    assertProblem(assert, stale, 503, 'stale_rate');
+    assertProblem(assert, stale, 503, 'rate_unavailable');
     assert.equal(stale.body.max_age_seconds, 1);
     const quote = await call(worker.url, 'POST', '/v1/quotes', {
       token: strict.api_key,
       body: { crypto: 'BTC', network: 'mainnet', fiat: 'EUR', amount: '50.00', amount_currency: 'EUR' },
     });
-    assertProblem(assert, quote, 503, 'stale_rate');
+    assertProblem(assert, quote, 503, 'rate_unavailable');
     // The default client (10 minutes) still gets them.
     assert.equal((await call(worker.url, 'GET', '/v1/rates', { token: client.api_key })).status, 200);
   });

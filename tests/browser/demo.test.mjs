@@ -120,6 +120,21 @@ describe('demo page', () => {
     assert.deepEqual(problems, []);
   });
 
+  test('the rates table shows every pair with source, age and status; static prices are not called live', async () => {
+    const { page, problems } = await openDemo(browser, worker.url, { apiKey, customerId: 'rates-customer' });
+    await connected(page);
+    const row = page.locator('#rates-body tr[data-pair="BTC/EUR"]');
+    await row.waitFor();
+    assert.equal(await row.locator('[data-field="status"]').textContent(), 'ok');
+    assert.match(await row.locator('[data-field="age"]').textContent(), /^\d+ s$/);
+    assert.match(await row.locator('[data-field="source"]').textContent(), /^static \(fixed prices from configuration\)$/);
+    assert.match(await byTestId(page, 'rates-origin').textContent(), /^Static prices .*not market data/);
+    assert.doesNotMatch(await page.locator('#rates-title').textContent(), /live/i);
+    assert.equal(await page.locator('#rates-body tr').count(), 6);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   test('an amount the core refuses shows its reason and code', async () => {
     const { page } = await openDemo(browser, worker.url, { apiKey });
     await connected(page);

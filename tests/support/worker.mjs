@@ -1,7 +1,7 @@
 // Starts the real worker under `wrangler dev` (workerd, local D1/KV/Queues) on loopback,
 // with a fresh persistence directory whose D1 has the migrations applied first.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,11 +58,32 @@ export function applyMigrations(persistDir, root = ROOT) {
 }
 
 /**
+ * wrangler.toml without `[assets]`, paths made absolute, written into `dir`. Under
+ * `wrangler dev` a worker with assets sits behind miniflare's asset RPC proxy, which hands
+ * `/cdn-cgi/handler/scheduled` on to the worker as an RPC call carrying the (unserializable)
+ * ScheduledController: the trigger fails before the worker runs. Without assets it works.
+ */
+function configWithoutAssets(dir, root = ROOT) {
+  const text = readFileSync(join(root, 'wrangler.toml'), 'utf8')
+    .replace(/^\[assets\]\n[\s\S]*?\n\n/m, '\n')
+    .replace(/^main = "([^"]+)"/m, (_, p) => `main = "${join(root, p)}"`)
+    .replace(/^command = "([^"]+)"/m, (_, p) => `command = "${join(root, p)}"`)
+    .replace(/^migrations_dir = "([^"]+)"/m, (_, p) => `migrations_dir = "${join(root, p)}"`);
+  if (/^\[assets\]/m.test(text)) throw new Error('could not drop [assets] from wrangler.toml');
+  const path = join(dir, 'wrangler.toml');
+  writeFileSync(path, text);
+  // wrangler reads .dev.vars (ADMIN_TOKEN) beside the configuration.
+  copyFileSync(join(root, '.dev.vars'), join(dir, '.dev.vars'));
+  return path;
+}
+
+/**
  * Starts `wrangler dev`; `vars` are passed with --var (e.g. ESPLORA_URL_BTC). `root` is
  * the tree to run it in; `prebuild: false` leaves the building to wrangler's build command.
+ * `withoutAssets` runs it without the demo page, so that the cron trigger reaches it.
  * Returns { url, stop(), logs() }.
  */
-export async function startWorker({ vars = {}, timeoutMs = 60_000, root = ROOT, prebuild = true } = {}) {
+export async function startWorker({ vars = {}, timeoutMs = 60_000, root = ROOT, prebuild = true, withoutAssets = false } = {}) {
   ensureDevVars();
   if (prebuild) build(root);
   const persistDir = mkdtempSync(join(tmpdir(), 'cx-worker-'));
@@ -73,6 +94,7 @@ export async function startWorker({ vars = {}, timeoutMs = 60_000, root = ROOT, 
     'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
     '--persist-to', persistDir, '--show-interactive-dev-session=false', '--log-level', process.env.CX_WRANGLER_LOG_LEVEL ?? 'info',
   ];
+  if (withoutAssets) args.push('--config', configWithoutAssets(persistDir, root));
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   // A private dev registry: otherwise every wrangler dev on the machine (other test
   // files, other people's runs) shares ~/.config/.wrangler/registry, and a change there

@@ -78,18 +78,20 @@ pub async fn put_config(
     super::json(200, &config)
 }
 
-/// Sets the given pairs' rates, observed now; pairs not named keep their rate.
+/// Sets the given pairs' rates, observed now; pairs not named keep their rate. With
+/// `expires_at` they win over the sources until then.
 pub async fn put_rates(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     require_admin(&req, env)?;
     let request: SetRatesRequest = read_json(&mut req).await?;
-    let table = super::rates::merge_and_store(env, &request, ids::now()).await?;
+    let table = super::rates::set_overrides(env, &request, ids::now()).await?;
     super::json(200, &table)
 }
 
-/// Runs the scheduled rates refresh now (cron triggers do not fire under `wrangler dev`).
+/// Runs the scheduled rates refresh now.
 pub async fn refresh_rates(req: &Request, env: &Env) -> Result<Response, ApiError> {
     require_admin(req, env)?;
-    super::json(200, &super::rates::refresh_from_source(env).await?)
+    let book = super::rates::refresh_from_sources(env).await?;
+    super::json(200, &book.publish(ids::now(), 0))
 }
 
 fn config_json(config: &ClientConfig) -> Result<String, ApiError> {

@@ -16,7 +16,7 @@ use worker::{Env, Request, Response, Url};
 
 use super::config::stored_config;
 use super::quotes::stored_quote;
-use super::rates::latest_table;
+use super::rates::latest_response;
 use crate::auth::require_client;
 use crate::body::{read_bytes, sha256_hex};
 use crate::ids;
@@ -255,9 +255,7 @@ async fn price_order(
             Ok(honour_quote(&quote, order, now)?)
         }
         None => {
-            let rates = latest_table(env)
-                .await?
-                .to_response(now, config.max_rate_age_seconds);
+            let rates = latest_response(env, now, config.max_rate_age_seconds).await?;
             Ok(estimate(&quote_request, &rates, config, now)?)
         }
     }

@@ -6,7 +6,7 @@ use cryptoexchange_core::quote::{estimate, quote_response};
 use worker::{Env, Request, Response};
 
 use super::config::stored_config;
-use super::rates::latest_table;
+use super::rates::latest_response;
 use crate::auth::require_client;
 use crate::body::read_json;
 use crate::ids;
@@ -18,9 +18,7 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     let request: QuoteRequest = read_json(&mut req).await?;
     let config = stored_config(&client)?;
     let now = ids::now();
-    let rates = latest_table(env)
-        .await?
-        .to_response(now, config.max_rate_age_seconds);
+    let rates = latest_response(env, now, config.max_rate_age_seconds).await?;
     let breakdown = estimate(&request, &rates, &config, now)?;
     let quote = quote_response(ids::new_id("quo")?, breakdown, &config, now)?;
     let json = serde_json::to_string(&quote).map_err(ApiError::internal)?;

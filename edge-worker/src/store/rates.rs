@@ -1,18 +1,18 @@
-//! The latest rate table, one KV key. Both the cron refresh and the admin override
-//! write it; the latest write wins.
+//! The rate book (`core::aggregate::RateBook`), one KV key. The cron refresh and the
+//! admin override both read it, change it and write it back; the latest write wins.
 
 use worker::KvStore;
 
 use crate::problem::ApiError;
 
-const LATEST_RATES_KEY: &str = "rates:latest";
+const RATE_BOOK_KEY: &str = "rates:book";
 
-/// The stored JSON of the latest rate table, if any was ever written.
-pub async fn latest(kv: &KvStore) -> Result<Option<String>, ApiError> {
-    Ok(kv.get(LATEST_RATES_KEY).text().await?)
+/// The stored JSON of the rate book, if any was ever written.
+pub async fn book(kv: &KvStore) -> Result<Option<String>, ApiError> {
+    Ok(kv.get(RATE_BOOK_KEY).text().await?)
 }
 
-pub async fn put_latest(kv: &KvStore, json: &str) -> Result<(), ApiError> {
-    kv.put(LATEST_RATES_KEY, json)?.execute().await?;
+pub async fn put_book(kv: &KvStore, json: &str) -> Result<(), ApiError> {
+    kv.put(RATE_BOOK_KEY, json)?.execute().await?;
     Ok(())
 }
