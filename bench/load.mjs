@@ -41,18 +41,20 @@ try {
   if (item.status !== 201) throw new Error(`baseline insert failed: ${item.status} ${item.text}`);
 
   const withKey = (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } });
+  // Reads first: every placement starts the sandbox settlement (queue steps that read and
+  // write D1 for a few seconds), which would otherwise run under the read scenarios.
   const pairs = [
-    {
-      name: 'insert: POST /v1/customers/{id}/orders vs POST /items',
-      baseline: [{ method: 'POST', path: '/items', headers: { 'content-type': 'application/json' }, body: JSON.stringify(orderBody()) }],
-      api: [{ method: 'POST', path: '/v1/customers/load-customer/orders', headers: auth, body: JSON.stringify(orderBody()), setupRequest: withKey }],
-    },
     {
       name: 'read: GET /v1/orders/{id} vs GET /items/{id}',
       baseline: [{ method: 'GET', path: `/items/${item.body.id}` }],
       api: [{ method: 'GET', path: `/v1/orders/${first.body.id}`, headers: auth }],
     },
     { name: 'GET /v1/rates', api: [{ method: 'GET', path: '/v1/rates', headers: auth }] },
+    {
+      name: 'insert: POST /v1/customers/{id}/orders vs POST /items',
+      baseline: [{ method: 'POST', path: '/items', headers: { 'content-type': 'application/json' }, body: JSON.stringify(orderBody()) }],
+      api: [{ method: 'POST', path: '/v1/customers/load-customer/orders', headers: auth, body: JSON.stringify(orderBody()), setupRequest: withKey }],
+    },
   ];
   const rows = [];
   for (const pair of pairs) {
@@ -97,8 +99,10 @@ try {
   const results = await Promise.all(attempts.map(async (a) => ({ key: a.key, r: await placeOrder(worker.url, client.api_key, customer, orderBody(), a.key) })));
   const idsByKey = new Map();
   const statuses = {};
+  const refusals = new Set();
   for (const { key, r } of results) {
     statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    if (r.status >= 300) refusals.add(`${r.status} ${r.body?.code ?? r.text.slice(0, 120)}`);
     if (r.status === 200 || r.status === 201) {
       if (!idsByKey.has(key)) idsByKey.set(key, new Set());
       idsByKey.get(key).add(r.body.id);
@@ -114,7 +118,8 @@ try {
   const duplicated = [...idsByKey.values()].filter((ids) => ids.size > 1).length;
   console.log(`race: ${attempts.length} placements with ${KEYS} keys x ${REPEATS} -> responses ${JSON.stringify(statuses)}; ` +
     `orders listed: ${listed.length} (expected ${KEYS}); keys answered with two different orders: ${duplicated}; ` +
-    `keys never answered with an order: ${KEYS - idsByKey.size}`);
+    `keys never answered with an order: ${KEYS - idsByKey.size}` +
+    `${refusals.size ? `; other answers: ${[...refusals].join(' | ')}` : ''}`);
   if (listed.length !== KEYS || duplicated !== 0) process.exitCode = 1;
 } finally {
   await worker.stop();

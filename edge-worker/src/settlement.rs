@@ -71,23 +71,26 @@ pub async fn enqueue(env: &Env, job: Job, delay_seconds: u32) -> Result<(), ApiE
     Ok(())
 }
 
-/// Queues the first webhook delivery and the first settlement step of a new order, in
-/// one send.
-pub async fn start(env: &Env, order_id: &str, first_event_id: &str) -> Result<(), ApiError> {
-    let deliver = Job::Deliver {
-        event_id: first_event_id.to_owned(),
-    };
+/// Queues the first settlement step of a new order and, when the client has a webhook
+/// URL, the delivery of its first event, in one send.
+pub async fn start(
+    env: &Env,
+    order_id: &str,
+    first_event_id: Option<&str>,
+) -> Result<(), ApiError> {
     let advance = Job::Advance {
         order_id: order_id.to_owned(),
     };
-    env.queue(QUEUE_BINDING)?
-        .send_batch(vec![
-            MessageBuilder::new(deliver).delay_seconds(0).build(),
-            MessageBuilder::new(advance)
-                .delay_seconds(STEP_DELAY_SECONDS)
-                .build(),
-        ])
-        .await?;
+    let mut messages = vec![MessageBuilder::new(advance)
+        .delay_seconds(STEP_DELAY_SECONDS)
+        .build()];
+    if let Some(event_id) = first_event_id {
+        let deliver = Job::Deliver {
+            event_id: event_id.to_owned(),
+        };
+        messages.push(MessageBuilder::new(deliver).delay_seconds(0).build());
+    }
+    env.queue(QUEUE_BINDING)?.send_batch(messages).await?;
     Ok(())
 }
 

@@ -120,7 +120,9 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     .await?;
     match placement {
         Placement::Placed(order) => {
-            settlement::start(env, &order.id, &event_id).await?;
+            // Without a webhook URL the event is only kept in the table: nothing to deliver.
+            let deliver = config.webhook_url.as_ref().map(|_| event_id.as_str());
+            settlement::start(env, &order.id, deliver).await?;
             super::json(201, &*order)
         }
         Placement::DuplicateKey | Placement::LimitReached => {
