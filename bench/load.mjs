@@ -1,15 +1,33 @@
-// Load run against the real worker under `wrangler dev` (workerd, local D1/KV) on loopback:
-// requests per second and p50/p99 latency for GET /v1/rates, POST .../orders and
-// GET /v1/orders/{id}; then a race of placements with repeated idempotency keys that must
-// produce exactly one order per key. Run: scripts/bench (needs the worker built).
+// Load run against the real worker under `wrangler dev` (workerd, local D1/KV) on loopback,
+// side by side with a baseline worker (bench/baseline/: one D1 insert per POST, one D1
+// read per GET) under the same wrangler in the same run: requests per second and p50/p99
+// latency of POST .../orders against the baseline insert and GET /v1/orders/{id} against
+// the baseline read, plus GET /v1/rates. Then a race of placements with repeated
+// idempotency keys that must produce exactly one order per key. Figures go to stdout and
+// bench/results/load-<time>.{json,md}. Run: scripts/bench (needs the worker built).
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { startWorker } from '../tests/support/worker.mjs';
+import { ROOT, startWorker } from '../tests/support/worker.mjs';
 import { onboard, orderBody, placeOrder, sampleConfig, setRates, call } from '../tests/support/api.mjs';
 
 const DURATION = Number(process.env.LOAD_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 10);
+const LOG_LEVEL = process.env.CX_WRANGLER_LOG_LEVEL ?? 'info';
 
+async function load(url, requests) {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, requests });
+  return {
+    'req/s': Math.round(r.requests.average),
+    'p50 ms': r.latency.p50,
+    'p99 ms': r.latency.p99,
+    ok: r['2xx'],
+    failed: r.non2xx + r.errors,
+  };
+}
+
+const baseline = await startWorker({ config: join(ROOT, 'bench', 'baseline', 'wrangler.toml') });
 const worker = await startWorker();
 try {
   // Limits far above what the run books, so every placement is a real insert.
@@ -19,34 +37,54 @@ try {
   const auth = { authorization: `Bearer ${client.api_key}`, 'content-type': 'application/json' };
   const first = await placeOrder(worker.url, client.api_key, 'load-customer', orderBody(), randomUUID());
   if (first.status !== 201) throw new Error(`placing an order failed: ${first.status} ${first.text}`);
+  const item = await call(baseline.url, 'POST', '/items', { body: orderBody() });
+  if (item.status !== 201) throw new Error(`baseline insert failed: ${item.status} ${item.text}`);
 
-  const scenarios = [
-    { name: 'GET /v1/rates', requests: [{ method: 'GET', path: '/v1/rates', headers: auth }] },
+  const withKey = (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } });
+  // Reads first: every placement starts the sandbox settlement (queue steps that read and
+  // write D1 for a few seconds), which would otherwise run under the read scenarios.
+  const pairs = [
     {
-      name: 'POST /v1/customers/{id}/orders',
-      requests: [{
-        method: 'POST', path: '/v1/customers/load-customer/orders', headers: auth,
-        body: JSON.stringify(orderBody()),
-        setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }),
-      }],
+      name: 'read: GET /v1/orders/{id} vs GET /items/{id}',
+      baseline: [{ method: 'GET', path: `/items/${item.body.id}` }],
+      api: [{ method: 'GET', path: `/v1/orders/${first.body.id}`, headers: auth }],
     },
-    { name: 'GET /v1/orders/{id}', requests: [{ method: 'GET', path: `/v1/orders/${first.body.id}`, headers: auth }] },
+    { name: 'GET /v1/rates', api: [{ method: 'GET', path: '/v1/rates', headers: auth }] },
+    {
+      name: 'insert: POST /v1/customers/{id}/orders vs POST /items',
+      baseline: [{ method: 'POST', path: '/items', headers: { 'content-type': 'application/json' }, body: JSON.stringify(orderBody()) }],
+      api: [{ method: 'POST', path: '/v1/customers/load-customer/orders', headers: auth, body: JSON.stringify(orderBody()), setupRequest: withKey }],
+    },
   ];
   const rows = [];
-  for (const s of scenarios) {
-    const r = await autocannon({ url: worker.url, connections: CONNECTIONS, duration: DURATION, requests: s.requests });
+  for (const pair of pairs) {
+    const base = pair.baseline ? await load(baseline.url, pair.baseline) : null;
+    const api = await load(worker.url, pair.api);
     rows.push({
-      endpoint: s.name,
-      'req/s': Math.round(r.requests.average),
-      'p50 ms': r.latency.p50,
-      'p99 ms': r.latency.p99,
-      '2xx': r['2xx'],
-      non2xx: r.non2xx,
-      errors: r.errors,
+      scenario: pair.name,
+      'baseline req/s': base?.['req/s'] ?? '-',
+      'baseline p99 ms': base?.['p99 ms'] ?? '-',
+      'API req/s': api['req/s'],
+      'API p50 ms': api['p50 ms'],
+      'API p99 ms': api['p99 ms'],
+      'API/baseline req/s': base ? Number((api['req/s'] / base['req/s']).toFixed(2)) : '-',
+      'API/baseline p99': base ? Number((api['p99 ms'] / base['p99 ms']).toFixed(2)) : '-',
+      'API failed': api.failed,
+      'baseline failed': base?.failed ?? '-',
     });
   }
-  console.log(`wrangler dev on loopback, ${CONNECTIONS} connections, ${DURATION} s per endpoint`);
+  const title = `wrangler dev on loopback, log level ${LOG_LEVEL}, ${CONNECTIONS} connections, ${DURATION} s per scenario`;
+  console.log(title);
   console.table(rows);
+
+  const resultsDir = join(ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  writeFileSync(join(resultsDir, `load-${stamp}.json`), `${JSON.stringify({ title, at: new Date().toISOString(), rows }, null, 2)}\n`);
+  const columns = Object.keys(rows[0]);
+  const md = [`# ${title}`, '', `| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${columns.map((c) => r[c]).join(' | ')} |`), ''].join('\n');
+  writeFileSync(join(resultsDir, `load-${stamp}.md`), md);
 
   // The race: KEYS distinct idempotency keys, each sent REPEATS times at once.
   const KEYS = 40;
@@ -61,8 +99,10 @@ try {
   const results = await Promise.all(attempts.map(async (a) => ({ key: a.key, r: await placeOrder(worker.url, client.api_key, customer, orderBody(), a.key) })));
   const idsByKey = new Map();
   const statuses = {};
+  const refusals = new Set();
   for (const { key, r } of results) {
     statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    if (r.status >= 300) refusals.add(`${r.status} ${r.body?.code ?? r.text.slice(0, 120)}`);
     if (r.status === 200 || r.status === 201) {
       if (!idsByKey.has(key)) idsByKey.set(key, new Set());
       idsByKey.get(key).add(r.body.id);
@@ -78,8 +118,10 @@ try {
   const duplicated = [...idsByKey.values()].filter((ids) => ids.size > 1).length;
   console.log(`race: ${attempts.length} placements with ${KEYS} keys x ${REPEATS} -> responses ${JSON.stringify(statuses)}; ` +
     `orders listed: ${listed.length} (expected ${KEYS}); keys answered with two different orders: ${duplicated}; ` +
-    `keys never answered with an order: ${KEYS - idsByKey.size}`);
+    `keys never answered with an order: ${KEYS - idsByKey.size}` +
+    `${refusals.size ? `; other answers: ${[...refusals].join(' | ')}` : ''}`);
   if (listed.length !== KEYS || duplicated !== 0) process.exitCode = 1;
 } finally {
   await worker.stop();
+  await baseline.stop();
 }

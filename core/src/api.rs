@@ -7,8 +7,6 @@
 //! purpose: the core parses them and answers with a precise error code
 //! (`unknown_currency`, `too_many_decimals`, ...) instead of a serde message.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -17,30 +15,6 @@ use crate::currency::{Crypto, Fiat, Network};
 use crate::money::decimal_string;
 use crate::order::{FailureReason, OrderStatus};
 use crate::time::Timestamp;
-
-/// The body of every error response, and the JS error object: a stable
-/// `code`, a lower-case `message`, and the facts of the error beside them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub code: String,
-    pub message: String,
-    #[serde(flatten)]
-    pub facts: BTreeMap<String, serde_json::Value>,
-}
-
-impl ErrorBody {
-    pub fn new(
-        code: &str,
-        message: &dyn std::fmt::Display,
-        facts: BTreeMap<String, serde_json::Value>,
-    ) -> ErrorBody {
-        ErrorBody {
-            code: code.to_owned(),
-            message: message.to_string(),
-            facts,
-        }
-    }
-}
 
 /// One rate of `GET /v1/rates`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -367,18 +341,5 @@ mod tests {
     fn set_rate_price_must_be_a_string() {
         let r = r#"{"rates":[{"crypto":"BTC","fiat":"EUR","price":50000}]}"#;
         assert!(serde_json::from_str::<SetRatesRequest>(r).is_err());
-    }
-
-    #[test]
-    fn error_body_flattens_facts() {
-        let body = ErrorBody {
-            code: "stale_rate".into(),
-            message: "rate is old".into(),
-            facts: [("age_seconds".to_owned(), serde_json::json!(301))].into(),
-        };
-        assert_eq!(
-            serde_json::to_string(&body).unwrap(),
-            r#"{"code":"stale_rate","message":"rate is old","age_seconds":301}"#
-        );
     }
 }

@@ -87,7 +87,8 @@ pub struct XpubSettings {
 }
 
 /// A configuration an administrator may not set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ConfigError {
     InvalidName {
@@ -97,35 +98,46 @@ pub enum ConfigError {
     NoCryptoEnabled,
     PercentOutOfRange {
         field: String,
+        #[serde(with = "decimal_string")]
         value: Decimal,
         max: u32,
     },
     TooManyDecimals {
         field: String,
+        #[serde(with = "decimal_string")]
         value: Decimal,
         max_decimals: u32,
     },
     AmountTooLarge {
         field: String,
+        #[serde(with = "decimal_string")]
         value: Decimal,
     },
+    #[serde(rename = "amount_not_positive")]
     NotPositive {
         field: String,
+        #[serde(with = "decimal_string")]
         value: Decimal,
     },
     MinAboveMax {
         currency: Fiat,
+        #[serde(with = "decimal_string")]
         min: Decimal,
+        #[serde(with = "decimal_string")]
         max: Decimal,
     },
     /// max_order <= daily_limit <= monthly_limit must hold.
     LimitsInconsistent {
         currency: Fiat,
+        #[serde(with = "decimal_string")]
         max_order: Decimal,
+        #[serde(with = "decimal_string")]
         daily_limit: Decimal,
+        #[serde(with = "decimal_string")]
         monthly_limit: Decimal,
     },
     NoNetworks {
+        #[serde(rename = "currency")]
         crypto: Crypto,
     },
     SecondsOutOfRange {
@@ -138,73 +150,21 @@ pub enum ConfigError {
         url: String,
     },
     XpubForDisabledCrypto {
+        #[serde(rename = "currency")]
         crypto: Crypto,
     },
     EmptyXpub {
+        #[serde(rename = "currency")]
         crypto: Crypto,
     },
     XpubNetworkNotEnabled {
+        #[serde(rename = "currency")]
         crypto: Crypto,
         network: Network,
     },
 }
 
-impl ConfigError {
-    /// Stable machine code, part of the public API.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ConfigError::InvalidName { .. } => "invalid_name",
-            ConfigError::NoFiatEnabled => "no_fiat_enabled",
-            ConfigError::NoCryptoEnabled => "no_crypto_enabled",
-            ConfigError::PercentOutOfRange { .. } => "percent_out_of_range",
-            ConfigError::TooManyDecimals { .. } => "too_many_decimals",
-            ConfigError::AmountTooLarge { .. } => "amount_too_large",
-            ConfigError::NotPositive { .. } => "amount_not_positive",
-            ConfigError::MinAboveMax { .. } => "min_above_max",
-            ConfigError::LimitsInconsistent { .. } => "limits_inconsistent",
-            ConfigError::NoNetworks { .. } => "no_networks",
-            ConfigError::SecondsOutOfRange { .. } => "seconds_out_of_range",
-            ConfigError::InvalidWebhookUrl { .. } => "invalid_webhook_url",
-            ConfigError::XpubForDisabledCrypto { .. } => "xpub_for_disabled_crypto",
-            ConfigError::EmptyXpub { .. } => "empty_xpub",
-            ConfigError::XpubNetworkNotEnabled { .. } => "xpub_network_not_enabled",
-        }
-    }
-}
-
-impl ConfigError {
-    /// The error body of the HTTP API and the JS error object.
-    pub fn body(&self) -> crate::api::ErrorBody {
-        let mut facts = std::collections::BTreeMap::new();
-        match self {
-            ConfigError::PercentOutOfRange { field, .. }
-            | ConfigError::TooManyDecimals { field, .. }
-            | ConfigError::AmountTooLarge { field, .. }
-            | ConfigError::NotPositive { field, .. }
-            | ConfigError::SecondsOutOfRange { field, .. } => {
-                facts.insert("field".to_owned(), field.as_str().into());
-            }
-            ConfigError::MinAboveMax { currency, .. }
-            | ConfigError::LimitsInconsistent { currency, .. } => {
-                facts.insert("currency".to_owned(), currency.ticker().into());
-            }
-            ConfigError::NoNetworks { crypto }
-            | ConfigError::XpubForDisabledCrypto { crypto }
-            | ConfigError::EmptyXpub { crypto }
-            | ConfigError::XpubNetworkNotEnabled { crypto, .. } => {
-                facts.insert("currency".to_owned(), crypto.ticker().into());
-            }
-            _ => {}
-        }
-        crate::api::ErrorBody::new(self.code(), self, facts)
-    }
-}
-
-impl Serialize for ConfigError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.body().serialize(serializer)
-    }
-}
+crate::error::always!(Invalid: ConfigError);
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -439,6 +399,7 @@ fn is_acceptable_webhook(url: &str) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::error::DomainError;
 
     /// A valid config the tests of several modules start from.
     pub(crate) fn sample_json() -> &'static str {

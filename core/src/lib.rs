@@ -12,7 +12,9 @@
 //! - [`config`], [`limits`]: client configuration and limit checks.
 //! - [`trade`]: what a quote or order asks to trade, checked against the configuration.
 //! - [`order`]: the order model and its status state machine.
+//! - [`placement`]: the decision on placing an order, from every fact read for it.
 //! - [`time`]: UTC instants in whole seconds, RFC 3339 on the wire.
+//! - [`error`]: what every error has: its code and facts as data, a message, a kind.
 //! - [`api`]: the JSON types of the HTTP API, shared by the worker and the npm package.
 //! - `wasm` (feature `wasm`): the JS bindings; they translate, never decide.
 //!
@@ -22,9 +24,11 @@
 pub mod aggregate;
 pub mod api;
 pub mod config;
+pub mod error;
 pub mod limits;
 pub mod money;
 pub mod order;
+pub mod placement;
 pub mod quote;
 pub mod rates;
 pub mod time;

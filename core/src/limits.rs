@@ -22,9 +22,8 @@
 use std::fmt;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-use crate::api::ErrorBody;
 use crate::config::{ClientConfig, FiatSettings};
 use crate::currency::Fiat;
 use crate::money::decimal_string;
@@ -41,104 +40,52 @@ pub struct SpentEntry {
 }
 
 /// Which limit an order breaks and by how much.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum LimitError {
     CurrencyNotEnabled {
         currency: Fiat,
     },
     BelowMinimum {
+        #[serde(with = "decimal_string")]
         minimum: Decimal,
+        #[serde(with = "decimal_string")]
         requested: Decimal,
         currency: Fiat,
     },
     AboveMaximum {
+        #[serde(with = "decimal_string")]
         maximum: Decimal,
+        #[serde(with = "decimal_string")]
         requested: Decimal,
         currency: Fiat,
     },
     DailyLimitExceeded {
+        #[serde(with = "decimal_string")]
         limit: Decimal,
+        #[serde(with = "decimal_string")]
         used: Decimal,
+        #[serde(with = "decimal_string")]
         requested: Decimal,
+        #[serde(with = "decimal_string")]
         excess: Decimal,
         currency: Fiat,
     },
     MonthlyLimitExceeded {
+        #[serde(with = "decimal_string")]
         limit: Decimal,
+        #[serde(with = "decimal_string")]
         used: Decimal,
+        #[serde(with = "decimal_string")]
         requested: Decimal,
+        #[serde(with = "decimal_string")]
         excess: Decimal,
         currency: Fiat,
     },
 }
 
-impl LimitError {
-    /// Stable machine code, part of the public API.
-    pub fn code(&self) -> &'static str {
-        match self {
-            LimitError::CurrencyNotEnabled { .. } => "currency_not_enabled",
-            LimitError::BelowMinimum { .. } => "below_minimum",
-            LimitError::AboveMaximum { .. } => "above_maximum",
-            LimitError::DailyLimitExceeded { .. } => "daily_limit_exceeded",
-            LimitError::MonthlyLimitExceeded { .. } => "monthly_limit_exceeded",
-        }
-    }
-
-    /// The error body of the HTTP API and the JS error object.
-    pub fn body(&self) -> ErrorBody {
-        let mut facts = std::collections::BTreeMap::new();
-        let mut put = |k: &str, v: &dyn fmt::Display| {
-            facts.insert(k.to_owned(), serde_json::Value::String(v.to_string()));
-        };
-        match self {
-            LimitError::CurrencyNotEnabled { currency } => put("currency", currency),
-            LimitError::BelowMinimum {
-                minimum,
-                requested,
-                currency,
-            } => {
-                put("minimum", minimum);
-                put("requested", requested);
-                put("currency", currency);
-            }
-            LimitError::AboveMaximum {
-                maximum,
-                requested,
-                currency,
-            } => {
-                put("maximum", maximum);
-                put("requested", requested);
-                put("currency", currency);
-            }
-            LimitError::DailyLimitExceeded {
-                limit,
-                used,
-                requested,
-                excess,
-                currency,
-            }
-            | LimitError::MonthlyLimitExceeded {
-                limit,
-                used,
-                requested,
-                excess,
-                currency,
-            } => {
-                put("limit", limit);
-                put("used", used);
-                put("requested", requested);
-                put("excess", excess);
-                put("currency", currency);
-            }
-        }
-        ErrorBody {
-            code: self.code().to_owned(),
-            message: self.to_string(),
-            facts,
-        }
-    }
-}
+crate::error::always!(Invalid: LimitError);
 
 impl fmt::Display for LimitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -165,12 +112,6 @@ impl fmt::Display for LimitError {
 }
 
 impl std::error::Error for LimitError {}
-
-impl Serialize for LimitError {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.body().serialize(serializer)
-    }
-}
 
 /// Start of the UTC day and of the UTC month containing `now`.
 pub fn window_starts(now: Timestamp) -> (Timestamp, Timestamp) {
@@ -253,6 +194,24 @@ pub fn check_order_size(
     Ok(())
 }
 
+/// What a customer already spent in one fiat, counted toward the limits: since the
+/// start of the UTC day and since the start of the UTC month (which includes today).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Spent {
+    pub today: Decimal,
+    pub this_month: Decimal,
+}
+
+impl Spent {
+    /// From sums in minor units of `fiat` (what the worker's SQL adds up exactly).
+    pub fn from_minor_units(today: i64, this_month: i64, fiat: Fiat) -> Spent {
+        Spent {
+            today: Decimal::new(today, fiat.minor_units()),
+            this_month: Decimal::new(this_month, fiat.minor_units()),
+        }
+    }
+}
+
 /// Whether an order paying `amount` of `fiat` at `now` stays within the
 /// order size and the customer's daily and monthly limits, given the
 /// customer's earlier orders. Checked in that order; the first broken limit
@@ -264,8 +223,7 @@ pub fn check_limits(
     amount: Decimal,
     now: Timestamp,
 ) -> Result<(), LimitError> {
-    check_order_size(config, fiat, amount)?;
-    let w = limit_window(config, fiat, now)?;
+    let (day_start, month_start) = window_starts(now);
     let used_since = |start: Timestamp| -> Decimal {
         history
             .iter()
@@ -275,23 +233,39 @@ pub fn check_limits(
                 sum.saturating_add(e.amount.max(Decimal::ZERO))
             })
     };
-    let used = used_since(w.day_start);
-    if used.saturating_add(amount) > w.daily_limit {
+    let spent = Spent {
+        today: used_since(day_start),
+        this_month: used_since(month_start),
+    };
+    check_spent(config, fiat, amount, spent)
+}
+
+/// [`check_limits`] from the totals already spent in the day and month windows.
+pub fn check_spent(
+    config: &ClientConfig,
+    fiat: Fiat,
+    amount: Decimal,
+    spent: Spent,
+) -> Result<(), LimitError> {
+    check_order_size(config, fiat, amount)?;
+    let s = settings(config, fiat)?;
+    let used = spent.today.max(Decimal::ZERO);
+    if used.saturating_add(amount) > s.daily_limit {
         return Err(LimitError::DailyLimitExceeded {
-            limit: w.daily_limit,
+            limit: s.daily_limit,
             used,
             requested: amount,
-            excess: used.saturating_add(amount) - w.daily_limit,
+            excess: used.saturating_add(amount) - s.daily_limit,
             currency: fiat,
         });
     }
-    let used = used_since(w.month_start);
-    if used.saturating_add(amount) > w.monthly_limit {
+    let used = spent.this_month.max(Decimal::ZERO);
+    if used.saturating_add(amount) > s.monthly_limit {
         return Err(LimitError::MonthlyLimitExceeded {
-            limit: w.monthly_limit,
+            limit: s.monthly_limit,
             used,
             requested: amount,
-            excess: used.saturating_add(amount) - w.monthly_limit,
+            excess: used.saturating_add(amount) - s.monthly_limit,
             currency: fiat,
         });
     }
@@ -302,6 +276,7 @@ pub fn check_limits(
 mod tests {
     use super::*;
     use crate::config::tests::sample;
+    use crate::error::DomainError;
 
     // sample(): EUR min 10, max 1000, daily 2000, monthly 10000.
 

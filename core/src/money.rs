@@ -23,57 +23,27 @@ pub const MAX_INTEGER_DIGITS: usize = 10;
 const MAX_AMOUNT_CHARS: usize = 64;
 
 /// An amount string that is not an acceptable amount.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AmountError {
     /// Not of the form `digits[.digits]` (signs, exponents, spaces, empty...).
+    #[serde(rename = "malformed_amount")]
     Malformed { input: String },
     /// Zero or negative where a positive amount is required.
+    #[serde(rename = "amount_not_positive")]
     NotPositive { input: String },
     /// More significant decimals than the currency has.
     TooManyDecimals { input: String, max_decimals: u32 },
     /// Ten billion units or more.
+    #[serde(rename = "amount_too_large")]
     TooLarge {
         input: String,
         max_integer_digits: usize,
     },
 }
 
-impl AmountError {
-    /// Stable machine code, part of the public API.
-    pub fn code(&self) -> &'static str {
-        match self {
-            AmountError::Malformed { .. } => "malformed_amount",
-            AmountError::NotPositive { .. } => "amount_not_positive",
-            AmountError::TooManyDecimals { .. } => "too_many_decimals",
-            AmountError::TooLarge { .. } => "amount_too_large",
-        }
-    }
-}
-
-impl AmountError {
-    /// The error body of the HTTP API and the JS error object.
-    pub fn body(&self) -> crate::api::ErrorBody {
-        let mut facts = std::collections::BTreeMap::new();
-        let input = match self {
-            AmountError::Malformed { input }
-            | AmountError::NotPositive { input }
-            | AmountError::TooManyDecimals { input, .. }
-            | AmountError::TooLarge { input, .. } => input,
-        };
-        facts.insert("input".to_owned(), input.as_str().into());
-        if let AmountError::TooManyDecimals { max_decimals, .. } = self {
-            facts.insert("max_decimals".to_owned(), (*max_decimals).into());
-        }
-        crate::api::ErrorBody::new(self.code(), self, facts)
-    }
-}
-
-impl serde::Serialize for AmountError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.body().serialize(serializer)
-    }
-}
+crate::error::always!(Invalid: AmountError);
 
 impl fmt::Display for AmountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -309,6 +279,7 @@ pub mod decimal_string {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DomainError;
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {

@@ -21,119 +21,69 @@
 use std::fmt;
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::api::{
-    ErrorBody, Fees, NetworkFee, QuoteBreakdown, QuoteRequest, QuoteResponse, RatesResponse,
-    ServiceFee, SpreadFee,
+    Fees, NetworkFee, QuoteBreakdown, QuoteRequest, QuoteResponse, RatesResponse, ServiceFee,
+    SpreadFee,
 };
 use crate::config::{ClientConfig, ConfigError};
 use crate::currency::{Fiat, Network};
-use crate::money::{mul_rounded, percent_to_fraction, AmountError, Rounding};
-use crate::order::OrderAmount;
+use crate::error::{DomainError, ErrorKind};
+use crate::money::{decimal_string, mul_rounded, percent_to_fraction, AmountError, Rounding};
 use crate::rates::{fresh_rate, Pair, Rate, RateError};
 use crate::time::Timestamp;
-use crate::trade::{check_trade, Trade, TradeError, TradeRequest};
+use crate::trade::{check_trade, OrderAmount, Trade, TradeError, TradeRequest};
 
 /// Guards the search loops; each moves at most a few units past the
 /// division's estimate, so hitting it means an input out of range.
 const MAX_SEARCH_STEPS: u32 = 64;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum QuoteError {
-    Amount(AmountError),
-    Trade(TradeError),
-    Rate(RateError),
-    Config(ConfigError),
     /// The fiat to spend does not even cover the fixed and network fees (or
     /// buys less than one base unit of the crypto after them).
     AmountBelowFees {
+        #[serde(with = "decimal_string")]
         amount: Decimal,
+        #[serde(with = "decimal_string")]
         fixed_fees: Decimal,
         currency: Fiat,
     },
     BelowMinimum {
+        #[serde(with = "decimal_string")]
         amount: Decimal,
+        #[serde(with = "decimal_string")]
         minimum: Decimal,
         currency: Fiat,
     },
     AboveMaximum {
+        #[serde(with = "decimal_string")]
         amount: Decimal,
+        #[serde(with = "decimal_string")]
         maximum: Decimal,
         currency: Fiat,
     },
     /// An intermediate result does not fit the exact arithmetic.
     AmountTooLarge,
+    // The wrapped errors keep their own code and facts (serde wants these last).
+    #[serde(untagged)]
+    Amount(AmountError),
+    #[serde(untagged)]
+    Trade(TradeError),
+    #[serde(untagged)]
+    Rate(RateError),
+    #[serde(untagged)]
+    Config(ConfigError),
 }
 
-impl QuoteError {
-    /// Stable machine code, part of the public API.
-    pub fn code(&self) -> &'static str {
+impl DomainError for QuoteError {
+    fn kind(&self) -> ErrorKind {
         match self {
-            QuoteError::Amount(e) => e.code(),
-            QuoteError::Trade(e) => e.code(),
-            QuoteError::Rate(e) => e.code(),
-            QuoteError::Config(e) => e.code(),
-            QuoteError::AmountBelowFees { .. } => "amount_below_fees",
-            QuoteError::BelowMinimum { .. } => "below_minimum",
-            QuoteError::AboveMaximum { .. } => "above_maximum",
-            QuoteError::AmountTooLarge => "amount_too_large",
-        }
-    }
-
-    /// The error body of the HTTP API and the JS error object.
-    pub fn body(&self) -> ErrorBody {
-        match self {
-            QuoteError::Amount(e) => return e.body(),
-            QuoteError::Trade(e) => return e.body(),
-            QuoteError::Rate(e) => return e.body(),
-            QuoteError::Config(e) => {
-                return ErrorBody {
-                    message: self.to_string(),
-                    ..e.body()
-                };
-            }
-            _ => {}
-        }
-        let mut facts = std::collections::BTreeMap::new();
-        let mut put = |k: &str, v: serde_json::Value| {
-            facts.insert(k.to_owned(), v);
-        };
-        match self {
-            QuoteError::AmountBelowFees {
-                amount,
-                fixed_fees,
-                currency,
-            } => {
-                put("amount", amount.to_string().into());
-                put("fixed_fees", fixed_fees.to_string().into());
-                put("currency", currency.ticker().into());
-            }
-            QuoteError::BelowMinimum {
-                amount,
-                minimum,
-                currency,
-            } => {
-                put("amount", amount.to_string().into());
-                put("minimum", minimum.to_string().into());
-                put("currency", currency.ticker().into());
-            }
-            QuoteError::AboveMaximum {
-                amount,
-                maximum,
-                currency,
-            } => {
-                put("amount", amount.to_string().into());
-                put("maximum", maximum.to_string().into());
-                put("currency", currency.ticker().into());
-            }
-            _ => {}
-        }
-        ErrorBody {
-            code: self.code().to_owned(),
-            message: self.to_string(),
-            facts,
+            QuoteError::Rate(e) => e.kind(),
+            _ => ErrorKind::Invalid,
         }
     }
 }
@@ -161,12 +111,6 @@ impl fmt::Display for QuoteError {
 }
 
 impl std::error::Error for QuoteError {}
-
-impl Serialize for QuoteError {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.body().serialize(serializer)
-    }
-}
 
 impl From<AmountError> for QuoteError {
     fn from(e: AmountError) -> Self {
@@ -498,6 +442,7 @@ fn search_largest(
 mod tests {
     use super::*;
     use crate::config::tests::sample;
+    use crate::error::DomainError;
 
     fn rates(price: &str) -> RatesResponse {
         serde_json::from_str(&format!(
@@ -656,7 +601,7 @@ mod tests {
     #[test]
     fn errors_serialize_as_code_message_and_facts() {
         let err = quote(&request("BTC", "EUR", "9.99", "EUR")).unwrap_err();
-        let body = serde_json::to_value(&err).unwrap();
+        let body = serde_json::to_value(crate::error::ErrorBody::of(&err)).unwrap();
         assert_eq!(body["code"], "below_minimum");
         assert_eq!(body["minimum"], "10.00");
         assert_eq!(body["currency"], "EUR");

@@ -50,71 +50,46 @@ pub struct Rate {
     pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RateError {
     /// No rate for this pair in the table.
     UnsupportedPair { pair: Pair },
     /// The rate is older than the client's maximum age (code `rate_unavailable`: the
     /// sources failed to give a newer one; retry later).
+    #[serde(rename = "rate_unavailable")]
     Stale {
         pair: Pair,
         age_seconds: i64,
         max_age_seconds: u32,
     },
     /// The rate claims to be observed after `now`.
+    #[serde(rename = "rate_in_future")]
     ObservedInFuture {
         pair: Pair,
         observed_at: Timestamp,
         now: Timestamp,
     },
     /// Zero, negative, too precise or too large.
-    InvalidPrice { pair: Pair, price: Decimal },
+    InvalidPrice {
+        pair: Pair,
+        #[serde(with = "crate::money::decimal_string")]
+        price: Decimal,
+    },
     /// The same pair twice in one table.
     DuplicatePair { pair: Pair },
 }
 
-impl RateError {
-    /// Stable machine code, part of the public API.
-    pub fn code(&self) -> &'static str {
+impl crate::error::DomainError for RateError {
+    fn kind(&self) -> crate::error::ErrorKind {
         match self {
-            RateError::UnsupportedPair { .. } => "unsupported_pair",
-            RateError::Stale { .. } => "rate_unavailable",
-            RateError::ObservedInFuture { .. } => "rate_in_future",
-            RateError::InvalidPrice { .. } => "invalid_price",
-            RateError::DuplicatePair { .. } => "duplicate_pair",
+            // The table is too old (or the clock too far behind) to price now.
+            RateError::Stale { .. } | RateError::ObservedInFuture { .. } => {
+                crate::error::ErrorKind::Unavailable
+            }
+            _ => crate::error::ErrorKind::Invalid,
         }
-    }
-}
-
-impl RateError {
-    /// The error body of the HTTP API and the JS error object.
-    pub fn body(&self) -> crate::api::ErrorBody {
-        let mut facts = std::collections::BTreeMap::new();
-        let pair = match self {
-            RateError::UnsupportedPair { pair }
-            | RateError::Stale { pair, .. }
-            | RateError::ObservedInFuture { pair, .. }
-            | RateError::InvalidPrice { pair, .. }
-            | RateError::DuplicatePair { pair } => pair,
-        };
-        facts.insert("pair".to_owned(), pair.to_string().into());
-        if let RateError::Stale {
-            age_seconds,
-            max_age_seconds,
-            ..
-        } = self
-        {
-            facts.insert("age_seconds".to_owned(), (*age_seconds).into());
-            facts.insert("max_age_seconds".to_owned(), (*max_age_seconds).into());
-        }
-        crate::api::ErrorBody::new(self.code(), self, facts)
-    }
-}
-
-impl Serialize for RateError {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.body().serialize(serializer)
     }
 }
 
@@ -299,6 +274,7 @@ impl RateTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DomainError;
 
     const BTC_EUR: Pair = Pair {
         crypto: Crypto::Btc,

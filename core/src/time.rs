@@ -26,27 +26,22 @@ const MAX_SECONDS: i64 = 253_402_300_799;
 pub struct Timestamp(i64);
 
 /// Why a text is not an RFC 3339 time the core accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TimeError {
     /// Not of the shape `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
+    #[serde(rename = "malformed_time")]
     Malformed { expected: &'static str },
     /// A field outside its range (month 13, February 30, hour 24, ...).
+    #[serde(rename = "time_field_out_of_range")]
     FieldOutOfRange { field: &'static str, value: u32 },
     /// Before year 0000 or after year 9999 once the offset is applied.
+    #[serde(rename = "time_out_of_range")]
     OutOfRange,
 }
 
-impl TimeError {
-    /// Stable machine code, part of the public API.
-    pub fn code(&self) -> &'static str {
-        match self {
-            TimeError::Malformed { .. } => "malformed_time",
-            TimeError::FieldOutOfRange { .. } => "time_field_out_of_range",
-            TimeError::OutOfRange => "time_out_of_range",
-        }
-    }
-}
+crate::error::always!(Invalid: TimeError);
 
 impl fmt::Display for TimeError {
     #[inline(never)]
@@ -344,6 +339,7 @@ impl<'de> Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DomainError;
     use chrono::{DateTime, Datelike, NaiveTime, SecondsFormat, Utc};
     use proptest::prelude::*;
 
@@ -404,7 +400,7 @@ mod tests {
         ] {
             assert_eq!(
                 bad.parse::<Timestamp>().map_err(|e| e.code()),
-                Err("malformed_time"),
+                Err("malformed_time".to_owned()),
                 "{bad:?}"
             );
         }

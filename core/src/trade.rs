@@ -4,13 +4,20 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
-use crate::api::ErrorBody;
 use crate::config::ClientConfig;
 use crate::currency::{Crypto, Fiat, Network};
 use crate::money::{parse_positive_amount, AmountError};
-use crate::order::OrderAmount;
+
+/// Which side of the trade the customer fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderAmount {
+    /// "I spend this much fiat".
+    Fiat(rust_decimal::Decimal),
+    /// "I want to receive this much crypto".
+    Crypto(rust_decimal::Decimal),
+}
 
 /// A trade whose currencies, network and amount the client allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +29,8 @@ pub struct Trade {
 }
 
 /// Why the requested trade is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TradeError {
     UnknownCurrency {
@@ -42,6 +50,7 @@ pub enum TradeError {
         crypto: Crypto,
         network: Network,
     },
+    #[serde(untagged)]
     Amount(AmountError),
 }
 
@@ -105,27 +114,7 @@ pub fn check_trade(request: &TradeRequest<'_>, config: &ClientConfig) -> Result<
     })
 }
 
-impl TradeError {
-    /// Stable machine code, part of the public API.
-    pub fn code(&self) -> &'static str {
-        match self {
-            TradeError::UnknownCurrency { .. } => "unknown_currency",
-            TradeError::UnknownNetwork { .. } => "unknown_network",
-            TradeError::AmountCurrencyMismatch { .. } => "amount_currency_mismatch",
-            TradeError::CurrencyNotEnabled { .. } => "currency_not_enabled",
-            TradeError::NetworkNotEnabled { .. } => "network_not_enabled",
-            TradeError::Amount(e) => e.code(),
-        }
-    }
-
-    /// The error body of the HTTP API and the JS error object.
-    pub fn body(&self) -> ErrorBody {
-        match self {
-            TradeError::Amount(e) => e.body(),
-            _ => ErrorBody::new(self.code(), self, Default::default()),
-        }
-    }
-}
+crate::error::always!(Invalid: TradeError);
 
 impl fmt::Display for TradeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,12 +137,6 @@ impl fmt::Display for TradeError {
 }
 
 impl std::error::Error for TradeError {}
-
-impl Serialize for TradeError {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.body().serialize(serializer)
-    }
-}
 
 impl From<AmountError> for TradeError {
     fn from(e: AmountError) -> Self {

@@ -19,8 +19,9 @@ use wasm_bindgen::prelude::*;
 
 use crate::address::{self, AddressError};
 use crate::aggregate::{self, AggregationPolicy, RateBook, RefreshInput};
-use crate::api::{ErrorBody, QuoteRequest, RatesResponse};
+use crate::api::{QuoteRequest, RatesResponse};
 use crate::config::ClientConfig;
+use crate::error::DomainError;
 use crate::limits::{self, SpentEntry};
 use crate::order::{self, OrderStatus};
 use crate::time::Timestamp;
@@ -66,9 +67,10 @@ pub fn validate_address(
     address: &str,
     #[wasm_bindgen(unchecked_optional_param_type = "Network | null")] network: Option<String>,
 ) -> JsValue {
-    let checked =
-        parse_currency_and_network(currency, network.as_deref()).and_then(|(currency, network)| {
-            address::validate_address(currency, address, network).map_err(|e| address_body(&e))
+    let checked = parse_currency_and_network(currency, network.as_deref())
+        .map_err(Refusal::Currency)
+        .and_then(|(currency, network)| {
+            address::validate_address(currency, address, network).map_err(Refusal::Address)
         });
     // One call into JS builds the object: this is the hot path of bulk validation, where
     // a property-by-property build cost more than the validation itself. Enum values
@@ -83,10 +85,17 @@ pub fn validate_address(
             a.script_pubkey.as_deref(),
             a.witness_version,
         ),
-        Err(e) => {
-            invalid_address_object(JsValue::from_str(wasm_bindgen::intern(&e.code)), &e.message)
+        Err(Refusal::Address(e)) => invalid_address_object(constant(e.code()), &e.to_string()),
+        Err(Refusal::Currency(e)) => {
+            invalid_address_object(JsValue::from_str(&e.code()), &e.to_string())
         }
     }
+}
+
+/// Why `validateAddress` says no.
+enum Refusal {
+    Currency(crate::CurrencyError),
+    Address(AddressError),
 }
 
 /// Checks many addresses in one call: `null` for a valid one, else its error code.
@@ -98,7 +107,7 @@ pub fn validate_addresses(
     #[wasm_bindgen(unchecked_optional_param_type = "Network | null")] network: Option<String>,
 ) -> Result<Vec<JsValue>, JsValue> {
     let (currency, network) =
-        parse_currency_and_network(currency, network.as_deref()).map_err(|b| throw(&b))?;
+        parse_currency_and_network(currency, network.as_deref()).map_err(|e| throw_error(&e))?;
     Ok(addresses
         .iter()
         .map(|a| match address::validate_address(currency, a, network) {
@@ -130,7 +139,7 @@ pub fn generate_mnemonic(
             format!("the platform gave no random bytes: {e}"),
         )
     })?;
-    wallet::mnemonic_from_entropy(&entropy[..bytes]).map_err(|e| coded(e.code(), e))
+    wallet::mnemonic_from_entropy(&entropy[..bytes]).map_err(|e| throw_error(&e))
 }
 
 /// Addresses and the account xpub from a mnemonic, on the device.
@@ -143,7 +152,7 @@ pub fn derive_addresses(
     request.passphrase = js_sys::JsString::from(request.passphrase.as_str())
         .normalize("NFKD")
         .into();
-    let derivation = wallet::derive_addresses(&request).map_err(|e| coded(e.code(), e))?;
+    let derivation = wallet::derive_addresses(&request).map_err(|e| throw_error(&e))?;
     to_js(&derivation)
 }
 
@@ -153,7 +162,7 @@ pub fn derive_from_xpub(
     #[wasm_bindgen(unchecked_param_type = "XpubDeriveRequest")] request: JsValue,
 ) -> Result<JsValue, JsValue> {
     let request: XpubDeriveRequest = from_js(request, "xpub derive request")?;
-    let derived = wallet::derive_from_xpub(&request).map_err(|e| coded(e.code(), e))?;
+    let derived = wallet::derive_from_xpub(&request).map_err(|e| throw_error(&e))?;
     to_js(&derived)
 }
 
@@ -170,8 +179,7 @@ pub fn estimate(
     let rates: RatesResponse = from_js(rates, "rates")?;
     let config: ClientConfig = from_js(config, "client configuration")?;
     let now = parse_now(now.as_deref())?;
-    let breakdown =
-        quote::estimate(&request, &rates, &config, now).map_err(|e| throw(&e.body()))?;
+    let breakdown = quote::estimate(&request, &rates, &config, now).map_err(|e| throw_error(&e))?;
     to_js(&breakdown)
 }
 
@@ -227,11 +235,11 @@ pub fn check_limits(
     let history: Vec<SpentEntry> = from_js(history, "order history")?;
     let fiat: Fiat = fiat
         .parse()
-        .map_err(|e: crate::CurrencyError| coded(e.code(), e))?;
+        .map_err(|e: crate::CurrencyError| throw_error(&e))?;
     let amount = crate::money::parse_positive_amount(amount, fiat.minor_units())
-        .map_err(|e| throw(&e.body()))?;
+        .map_err(|e| throw_error(&e))?;
     let now = parse_now(now.as_deref())?;
-    limits::check_limits(&config, &history, fiat, amount, now).map_err(|e| throw(&e.body()))
+    limits::check_limits(&config, &history, fiat, amount, now).map_err(|e| throw_error(&e))
 }
 
 /// Whether the order state machine allows `from` → `to`.
@@ -275,12 +283,9 @@ fn parse_status(status: &str) -> Result<OrderStatus, JsValue> {
 fn parse_currency_and_network(
     currency: &str,
     network: Option<&str>,
-) -> Result<(Crypto, Option<Network>), ErrorBody> {
-    let currency: Crypto = currency.parse().map_err(|e| currency_body(&e))?;
-    let network = network
-        .map(str::parse::<Network>)
-        .transpose()
-        .map_err(|e| currency_body(&e))?;
+) -> Result<(Crypto, Option<Network>), crate::CurrencyError> {
+    let currency: Crypto = currency.parse()?;
+    let network = network.map(str::parse::<Network>).transpose()?;
     Ok((currency, network))
 }
 
@@ -291,14 +296,6 @@ fn parse_now(now: Option<&str>) -> Result<Timestamp, JsValue> {
         None => Timestamp::from_unix_millis(js_sys::Date::now() as i64)
             .ok_or_else(|| coded("bad_time", "the platform clock is out of range")),
     }
-}
-
-fn address_body(e: &AddressError) -> ErrorBody {
-    ErrorBody::new(e.code(), e, Default::default())
-}
-
-fn currency_body(e: &crate::CurrencyError) -> ErrorBody {
-    ErrorBody::new(e.code(), e, Default::default())
 }
 
 // Values cross as JSON text, read and written by serde_json exactly as the HTTP API
@@ -320,15 +317,28 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
 }
 
 fn coded(code: &str, message: impl Display) -> JsValue {
-    throw(&ErrorBody::new(code, &message, Default::default()))
+    throw(code, &message.to_string(), &serde_json::Map::new())
 }
 
-/// The one mapping of a core error body to the JS `CoreError`.
-fn throw(body: &ErrorBody) -> JsValue {
-    let error = js_sys::Error::new(&body.message);
+/// The one mapping of a core error to the JS `CoreError`: its serialized form is its
+/// `code` and its facts (`details`).
+fn throw_error<E: DomainError>(error: &E) -> JsValue {
+    let mut facts = match serde_json::to_value(error) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let code = match facts.remove("code") {
+        Some(serde_json::Value::String(code)) => code,
+        _ => "internal_error".to_owned(),
+    };
+    throw(&code, &error.to_string(), &facts)
+}
+
+fn throw(code: &str, message: &str, facts: &serde_json::Map<String, serde_json::Value>) -> JsValue {
+    let error = js_sys::Error::new(message);
     error.set_name("CoreError");
-    let _ = js_sys::Reflect::set(&error, &"code".into(), &body.code.as_str().into());
-    if let Ok(details) = to_js(&body.facts) {
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    if let Ok(details) = to_js(facts) {
         let _ = js_sys::Reflect::set(&error, &"details".into(), &details);
     }
     error.into()

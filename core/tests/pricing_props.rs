@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use cryptoexchange_core::api::{QuoteBreakdown, QuoteRequest, RateEntry, RatesResponse};
 use cryptoexchange_core::config::{ClientConfig, CryptoSettings, FiatSettings};
+use cryptoexchange_core::error::DomainError;
 use cryptoexchange_core::money::{format_amount, mul_rounded, parse_amount, Rounding};
 use cryptoexchange_core::quote::{estimate, QuoteError};
 use cryptoexchange_core::time::Timestamp;
@@ -176,7 +177,7 @@ fn check_breakdown(m: &Market, q: &QuoteBreakdown) {
 
 fn acceptable_error(e: &QuoteError) -> bool {
     matches!(
-        e.code(),
+        e.code().as_str(),
         "amount_below_fees" | "below_minimum" | "above_maximum"
     )
 }
@@ -403,7 +404,7 @@ proptest! {
         fields in prop::array::uniform7("\\PC{0,30}|BTC|EUR|mainnet|100|bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"),
     ) {
         use cryptoexchange_core::api::PlaceOrderRequest;
-        use cryptoexchange_core::order::validate_place_order;
+        use cryptoexchange_core::placement::validate_place_order;
         let [customer_id, crypto, network, fiat, amount, amount_currency, destination_address] = fields;
         let m = Market {
             crypto: Crypto::Btc,

@@ -5,6 +5,7 @@
 
 use cryptoexchange_core::api::{QuoteRequest, RatesResponse};
 use cryptoexchange_core::config::ClientConfig;
+use cryptoexchange_core::error::DomainError;
 use cryptoexchange_core::quote::estimate;
 use cryptoexchange_core::time::Timestamp;
 use serde::Deserialize;
@@ -49,7 +50,7 @@ fn every_quote_case_matches_the_oracle() {
                     .then_some(())
                     .ok_or(format!("got {got_text}\nwant {want_text}"))
             }
-            (Expected::Error(code), Err(e)) => (e.code() == code)
+            (Expected::Error(code), Err(e)) => (e.code() == *code)
                 .then_some(())
                 .ok_or(format!("got error {}, want {code}", e.code())),
             (Expected::Quote(_), Err(e)) => Err(format!("got error {} ({e})", e.code())),

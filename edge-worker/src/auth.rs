@@ -35,11 +35,21 @@ pub fn require_admin(req: &Request, env: &Env) -> Result<(), ApiError> {
     }
 }
 
-/// The API client owning the bearer key. Only the key's SHA-256 is stored and looked up.
-pub async fn require_client(req: &Request, env: &Env) -> Result<ClientRow, ApiError> {
+/// The SHA-256 (hex) of the bearer key, under which clients are stored: reads scoped
+/// by it find the client in the same round trip as the data.
+pub fn key_digest(req: &Request) -> Result<String, ApiError> {
     let token = bearer(req)?.ok_or(ApiError::Unauthorized)?;
-    let digest = sha256_hex(token.as_bytes());
-    clients::by_key_digest(&env.d1("DB")?, &digest)
+    Ok(sha256_hex(token.as_bytes()))
+}
+
+/// The API client of a key digest; unauthorized when there is none.
+pub async fn client_of_digest(env: &Env, digest: &str) -> Result<ClientRow, ApiError> {
+    clients::by_key_digest(&env.d1("DB")?, digest)
         .await?
         .ok_or(ApiError::Unauthorized)
+}
+
+/// The API client owning the bearer key. Only the key's SHA-256 is stored and looked up.
+pub async fn require_client(req: &Request, env: &Env) -> Result<ClientRow, ApiError> {
+    client_of_digest(env, &key_digest(req)?).await
 }

@@ -1,15 +1,17 @@
 //! The CryptoExchange API as a Cloudflare Worker: routing, authentication, storage and
 //! scheduling around `cryptoexchange-core`, which makes every business decision.
 //!
-//! - `fetch`: the route table below; every handler returns `Result<Response, ApiError>`
-//!   and `problem.rs` turns each error into one problem+json response, so this entry
-//!   point never returns `Err`.
+//! - `fetch`: the route table below (`ROUTES`: method + path pattern → handler), read
+//!   both to dispatch and to answer 405 with `Allow`; every handler returns
+//!   `Result<Response, ApiError>` and `problem.rs` turns each error into one
+//!   problem+json response, so this entry point never returns `Err`.
 //! - `queue`: the sandbox settlement steps and webhook deliveries (`settlement.rs`).
 //! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`).
 //!
 //! Architecture invariants: only `store/` touches D1 and KV; every query of client data
 //! filters by `client_id`; money is `Decimal` or a decimal string, never a float.
 
+use futures_util::future::LocalBoxFuture;
 use worker::{
     event, Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent,
 };
@@ -37,83 +39,182 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     })
 }
 
-async fn route(req: Request, env: &Env) -> Result<Response, ApiError> {
-    use Method::{Get, Post, Put};
+/// The path parameters of a route (`{...}` in its pattern), in order.
+type Params = Vec<String>;
+type Handler =
+    for<'a> fn(Request, &'a Env, Params) -> LocalBoxFuture<'a, Result<Response, ApiError>>;
 
-    let path = req.path();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let method = req.method();
-    match (method.clone(), segments.as_slice()) {
-        (Get, ["healthz"]) => health::get(env).await,
-        (Get, ["openapi.json"]) => openapi::get(),
+/// One endpoint: a method and a path pattern whose `{name}` segments match any one
+/// segment, and its handler.
+struct Route {
+    method: Method,
+    pattern: &'static str,
+    handler: Handler,
+}
 
-        (Post, ["v1", "admin", "clients"]) => admin::create_client(req, env).await,
-        (Get, ["v1", "admin", "clients", id, "config"]) => admin::get_config(&req, env, id).await,
-        (Put, ["v1", "admin", "clients", id, "config"]) => {
-            let id = id.to_string();
-            admin::put_config(req, env, &id).await
+/// The route table: dispatch, and the 405 with `Allow` for a known path with another
+/// method, both read it.
+static ROUTES: &[Route] = &[
+    Route {
+        method: Method::Get,
+        pattern: "/healthz",
+        handler: |_, env, _| Box::pin(health::get(env)),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/openapi.json",
+        handler: |_, _, _| Box::pin(async { openapi::get() }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/clients",
+        handler: |req, env, _| Box::pin(admin::create_client(req, env)),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/admin/clients/{client_id}/config",
+        handler: |req, env, p| Box::pin(async move { admin::get_config(&req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/v1/admin/clients/{client_id}/config",
+        handler: |req, env, p| Box::pin(async move { admin::put_config(req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/v1/admin/rates",
+        handler: |req, env, _| Box::pin(admin::put_rates(req, env)),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/rates/refresh",
+        handler: |req, env, _| Box::pin(async move { admin::refresh_rates(&req, env).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/config",
+        handler: |req, env, _| Box::pin(async move { config::get(&req, env).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/rates",
+        handler: |req, env, _| Box::pin(async move { rates::get(&req, env).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/quotes",
+        handler: |req, env, _| Box::pin(quotes::create(req, env)),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/customers/{customer_id}/addresses",
+        handler: |req, env, p| Box::pin(async move { addresses::list(&req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/customers/{customer_id}/addresses",
+        handler: |req, env, p| Box::pin(async move { addresses::create(req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/addresses/validate",
+        handler: |req, env, _| Box::pin(addresses::validate(req, env)),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/addresses/{currency}/{address}/balance",
+        handler: |req, env, p| {
+            Box::pin(async move { addresses::balance(&req, env, &p[0], &p[1]).await })
+        },
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/customers/{customer_id}/orders",
+        handler: |req, env, p| Box::pin(async move { orders::create(req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/customers/{customer_id}/orders",
+        handler: |req, env, p| Box::pin(async move { orders::list(&req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/orders/{order_id}",
+        handler: |req, env, p| Box::pin(async move { orders::get(&req, env, &p[0]).await }),
+    },
+];
+
+/// The parameters of `path` under `pattern`, or None when it does not match.
+fn match_path(pattern: &str, path: &str) -> Option<Params> {
+    let mut params = Vec::new();
+    let mut wanted = pattern.trim_matches('/').split('/');
+    let mut given = path.trim_matches('/').split('/');
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return Some(params),
+            (Some(w), Some(g)) if w.starts_with('{') && !g.is_empty() => params.push(g.to_owned()),
+            (Some(w), Some(g)) if w == g => {}
+            _ => return None,
         }
-        (Put, ["v1", "admin", "rates"]) => admin::put_rates(req, env).await,
-        (Post, ["v1", "admin", "rates", "refresh"]) => admin::refresh_rates(&req, env).await,
-
-        (Get, ["v1", "config"]) => config::get(&req, env).await,
-        (Get, ["v1", "rates"]) => rates::get(&req, env).await,
-        (Post, ["v1", "quotes"]) => quotes::create(req, env).await,
-
-        (Get, ["v1", "customers", customer, "addresses"]) => {
-            addresses::list(&req, env, customer).await
-        }
-        (Post, ["v1", "customers", customer, "addresses"]) => {
-            let customer = customer.to_string();
-            addresses::create(req, env, &customer).await
-        }
-        (Post, ["v1", "addresses", "validate"]) => addresses::validate(req, env).await,
-        (Get, ["v1", "addresses", currency, address, "balance"]) => {
-            addresses::balance(&req, env, currency, address).await
-        }
-
-        (Post, ["v1", "customers", customer, "orders"]) => {
-            let customer = customer.to_string();
-            orders::create(req, env, &customer).await
-        }
-        (Get, ["v1", "customers", customer, "orders"]) => orders::list(&req, env, customer).await,
-        (Get, ["v1", "orders", id]) => orders::get(&req, env, id).await,
-
-        (_, segs) if is_api_path(segs) => Err(known_path_or_404(segs)),
-        _ => serve_asset(req, env).await,
     }
 }
 
-fn is_api_path(segments: &[&str]) -> bool {
-    matches!(
-        segments.first(),
-        Some(&"v1") | Some(&"healthz") | Some(&"openapi.json")
-    )
+async fn route(req: Request, env: &Env) -> Result<Response, ApiError> {
+    let path = req.path();
+    let method = req.method();
+    let mut allow: Vec<&'static str> = Vec::new();
+    for route in ROUTES {
+        if let Some(params) = match_path(route.pattern, &path) {
+            if route.method == method {
+                return (route.handler)(req, env, params).await;
+            }
+            allow.push(route.method.as_ref());
+        }
+    }
+    if !allow.is_empty() {
+        return Err(ApiError::MethodNotAllowed {
+            allow: allow.join(", "),
+        });
+    }
+    if is_api_path(&path) {
+        return Err(ApiError::NotFound { what: "endpoint" });
+    }
+    serve_asset(req, env).await
 }
 
-/// 405 for a known path with another method, 404 for anything else under the API.
-fn known_path_or_404(segments: &[&str]) -> ApiError {
-    let known = matches!(
-        segments,
-        ["healthz"]
-            | ["openapi.json"]
-            | ["v1", "admin", "clients"]
-            | ["v1", "admin", "clients", _, "config"]
-            | ["v1", "admin", "rates"]
-            | ["v1", "admin", "rates", "refresh"]
-            | ["v1", "config"]
-            | ["v1", "rates"]
-            | ["v1", "quotes"]
-            | ["v1", "customers", _, "addresses"]
-            | ["v1", "addresses", "validate"]
-            | ["v1", "addresses", _, _, "balance"]
-            | ["v1", "customers", _, "orders"]
-            | ["v1", "orders", _]
-    );
-    if known {
-        ApiError::MethodNotAllowed
-    } else {
-        ApiError::NotFound { what: "endpoint" }
+fn is_api_path(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next();
+    matches!(first, Some("v1") | Some("healthz") | Some("openapi.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_capture_their_parameters_and_nothing_else() {
+        assert_eq!(
+            match_path("/v1/orders/{order_id}", "/v1/orders/ord-1"),
+            Some(vec!["ord-1".to_owned()])
+        );
+        assert_eq!(match_path("/v1/orders/{order_id}", "/v1/orders/"), None);
+        assert_eq!(match_path("/v1/orders/{order_id}", "/v1/orders/a/b"), None);
+        assert_eq!(match_path("/v1/config", "/v1/config"), Some(vec![]));
+        assert_eq!(match_path("/v1/config", "/v1/configs"), None);
+    }
+
+    #[test]
+    fn no_two_routes_share_a_method_and_pattern() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(
+                    !(a.method == b.method && a.pattern == b.pattern),
+                    "{} {} twice",
+                    a.method.as_ref(),
+                    a.pattern
+                );
+            }
+        }
     }
 }
 

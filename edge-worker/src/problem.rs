@@ -8,6 +8,7 @@
 use std::fmt;
 
 use cryptoexchange_core as core;
+use cryptoexchange_core::error::{DomainError, ErrorKind};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -23,7 +24,10 @@ pub enum ApiError {
     NotFound {
         what: &'static str,
     },
-    MethodNotAllowed,
+    /// The path exists for the methods in `allow` (the `Allow` header), not this one.
+    MethodNotAllowed {
+        allow: String,
+    },
     BodyTooLarge {
         limit: usize,
     },
@@ -37,7 +41,6 @@ pub enum ApiError {
         detail: String,
     },
     IdempotencyKeyMissing,
-    IdempotencyKeyReused,
     NoRates {
         pair: String,
     },
@@ -48,10 +51,11 @@ pub enum ApiError {
     ChainUnavailable {
         detail: String,
     },
-    /// A rule of the core refused the request; `status` is chosen in [`domain_status`].
-    /// `facts` are the error's own fields (limit, used, requested...), sent as
-    /// extension members of the problem.
+    /// A rule of the core refused the request; its kind gives the status ([`status_of`]).
+    /// `code` and `facts` are the error's serialized form (its variant and fields: limit,
+    /// used, requested...), sent as the problem's `code` and extension members.
     Domain {
+        kind: ErrorKind,
         code: String,
         detail: String,
         facts: Map<String, Value>,
@@ -67,12 +71,11 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound { .. } => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::BodyTooLarge { .. } => "body_too_large",
             ApiError::MalformedBody { .. } => "malformed_body",
             ApiError::InvalidParameter { .. } => "invalid_parameter",
             ApiError::IdempotencyKeyMissing => "idempotency_key_missing",
-            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::NoRates { .. } => "no_rates",
             ApiError::NoXpubRegistered { .. } => "no_xpub_registered",
             ApiError::ChainUnavailable { .. } => "chain_unavailable",
@@ -85,16 +88,15 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => 401,
             ApiError::NotFound { .. } => 404,
-            ApiError::MethodNotAllowed => 405,
+            ApiError::MethodNotAllowed { .. } => 405,
             ApiError::BodyTooLarge { .. } => 413,
             ApiError::MalformedBody { .. } => 400,
             ApiError::InvalidParameter { .. } => 400,
             ApiError::IdempotencyKeyMissing => 400,
-            ApiError::IdempotencyKeyReused => 422,
             ApiError::NoRates { .. } => 503,
             ApiError::NoXpubRegistered { .. } => 409,
             ApiError::ChainUnavailable { .. } => 502,
-            ApiError::Domain { code, .. } => domain_status(code.as_str()),
+            ApiError::Domain { kind, .. } => status_of(*kind),
             ApiError::Internal { .. } => 500,
         }
     }
@@ -103,12 +105,11 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => "Missing or invalid credentials",
             ApiError::NotFound { .. } => "Not found",
-            ApiError::MethodNotAllowed => "Method not allowed",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::BodyTooLarge { .. } => "Request body too large",
             ApiError::MalformedBody { .. } => "Malformed request body",
             ApiError::InvalidParameter { .. } => "Invalid parameter",
             ApiError::IdempotencyKeyMissing => "Idempotency-Key header required",
-            ApiError::IdempotencyKeyReused => "Idempotency-Key reused with a different request",
             ApiError::NoRates { .. } => "No exchange rate",
             ApiError::NoXpubRegistered { .. } => "No xpub registered for this currency",
             ApiError::ChainUnavailable { .. } => "Blockchain data unavailable",
@@ -145,24 +146,30 @@ impl ApiError {
             code: self.code().to_owned(),
             facts,
         };
-        problem_response(&body)
+        let mut response = problem_response(&body);
+        if let ApiError::MethodNotAllowed { allow } = &self {
+            // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
+            let _ = response.headers_mut().set("allow", allow);
+        }
+        response
     }
 }
 
-/// HTTP status of each refusal code coming from the core. Anything not listed is an
-/// input error (422): the core refuses because of what the caller sent.
-fn domain_status(code: &str) -> u16 {
-    match code {
+/// The HTTP status of each kind of refusal of the core: the one place a core error
+/// meets HTTP.
+fn status_of(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::NotFound => 404,
+        ErrorKind::Conflict => 409,
         // The service cannot price right now; retrying later may work.
-        "rate_unavailable" | "rate_in_future" => 503,
-        "invalid_transition" | "quote_expired" | "limits_changed_retry" => 409,
+        ErrorKind::Unavailable => 503,
+        // The core refuses because of what the caller sent.
         _ => 422,
     }
 }
 
-/// Turns a core error (serialized by the core as `{code, message, ...facts}`) into a
-/// problem. Every core error enum goes through here, so the wire shape is the core's.
-fn from_core<E: Serialize + fmt::Display>(error: &E) -> ApiError {
+/// A core error as a problem: its serialized form is its `code` and its facts.
+fn from_core<E: DomainError>(error: &E) -> ApiError {
     let mut facts = match serde_json::to_value(error) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
@@ -171,7 +178,6 @@ fn from_core<E: Serialize + fmt::Display>(error: &E) -> ApiError {
         Some(Value::String(code)) => code,
         _ => "invalid_request".to_owned(),
     };
-    facts.remove("message");
     // Problem members of RFC 9457 must not be overwritten by a fact of the same name.
     for reserved in ["type", "title", "status", "detail"] {
         if let Some(v) = facts.remove(reserved) {
@@ -179,6 +185,7 @@ fn from_core<E: Serialize + fmt::Display>(error: &E) -> ApiError {
         }
     }
     ApiError::Domain {
+        kind: error.kind(),
         code,
         detail: error.to_string(),
         facts,
@@ -200,21 +207,14 @@ core_errors!(
     core::limits::LimitError,
     core::money::AmountError,
     core::order::OrderError,
+    core::placement::PlacementError,
     core::quote::QuoteError,
     core::rates::RateError,
     core::address::AddressError,
     core::wallet::WalletError,
+    core::CurrencyError,
+    core::time::TimeError,
 );
-
-impl From<core::CurrencyError> for ApiError {
-    fn from(e: core::CurrencyError) -> Self {
-        ApiError::Domain {
-            code: e.code().to_owned(),
-            detail: e.to_string(),
-            facts: Map::new(),
-        }
-    }
-}
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -223,7 +223,9 @@ impl fmt::Display for ApiError {
                 "send `Authorization: Bearer <key>` with a valid key for this endpoint",
             ),
             ApiError::NotFound { what } => write!(f, "no such {what}"),
-            ApiError::MethodNotAllowed => f.write_str("this path does not take this method"),
+            ApiError::MethodNotAllowed { allow } => {
+                write!(f, "this path does not take this method; it takes {allow}")
+            }
             ApiError::BodyTooLarge { limit } => {
                 write!(f, "the request body is larger than {limit} bytes")
             }
@@ -231,9 +233,6 @@ impl fmt::Display for ApiError {
             ApiError::InvalidParameter { name, detail } => write!(f, "{name}: {detail}"),
             ApiError::IdempotencyKeyMissing => f.write_str(
                 "placing an order requires an `Idempotency-Key` header (1 to 128 visible ASCII characters)",
-            ),
-            ApiError::IdempotencyKeyReused => f.write_str(
-                "this Idempotency-Key was already used for a request with a different body",
             ),
             ApiError::NoRates { pair } => write!(f, "no exchange rate is known for {pair}"),
             ApiError::NoXpubRegistered { currency } => write!(
@@ -253,6 +252,12 @@ impl fmt::Display for ApiError {
 
 impl From<worker::Error> for ApiError {
     fn from(e: worker::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
         ApiError::internal(e)
     }
 }
@@ -318,10 +323,24 @@ mod tests {
     }
 
     #[test]
-    fn stale_rates_are_a_503_and_limits_a_422() {
-        assert_eq!(domain_status("rate_unavailable"), 503);
-        assert_eq!(domain_status("daily_limit_exceeded"), 422);
-        assert_eq!(domain_status("invalid_transition"), 409);
+    fn a_status_follows_from_the_kind_of_the_error() {
+        use cryptoexchange_core::order::{transition, OrderStatus};
+        use cryptoexchange_core::rates::{Pair, RateError};
+        use cryptoexchange_core::{Crypto, Fiat};
+        let stale: ApiError = RateError::Stale {
+            pair: Pair {
+                crypto: Crypto::Btc,
+                fiat: Fiat::Eur,
+            },
+            age_seconds: 700,
+            max_age_seconds: 600,
+        }
+        .into();
+        assert_eq!((stale.status(), stale.code()), (503, "rate_unavailable"));
+        let back: ApiError = transition(OrderStatus::Completed, OrderStatus::Pending)
+            .unwrap_err()
+            .into();
+        assert_eq!((back.status(), back.code()), (409, "invalid_transition"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::ids;
 use crate::problem::ApiError;
 use crate::store::{self, orders::OrderRow};
 use crate::webhook;
-use cryptoexchange_core::api::QuoteBreakdown;
+use cryptoexchange_core::api::{OrderResponse, QuoteBreakdown};
 use cryptoexchange_core::money::format_amount;
 use cryptoexchange_core::order::{transition, OrderStatus};
 
@@ -71,23 +71,27 @@ pub async fn enqueue(env: &Env, job: Job, delay_seconds: u32) -> Result<(), ApiE
     Ok(())
 }
 
-pub async fn start(env: &Env, order_id: &str, first_event_id: &str) -> Result<(), ApiError> {
-    enqueue(
-        env,
-        Job::Deliver {
-            event_id: first_event_id.to_owned(),
-        },
-        0,
-    )
-    .await?;
-    enqueue(
-        env,
-        Job::Advance {
-            order_id: order_id.to_owned(),
-        },
-        STEP_DELAY_SECONDS,
-    )
-    .await
+/// Queues the first settlement step of a new order and, when the client has a webhook
+/// URL, the delivery of its first event, in one send.
+pub async fn start(
+    env: &Env,
+    order_id: &str,
+    first_event_id: Option<&str>,
+) -> Result<(), ApiError> {
+    let advance = Job::Advance {
+        order_id: order_id.to_owned(),
+    };
+    let mut messages = vec![MessageBuilder::new(advance)
+        .delay_seconds(STEP_DELAY_SECONDS)
+        .build()];
+    if let Some(event_id) = first_event_id {
+        let deliver = Job::Deliver {
+            event_id: event_id.to_owned(),
+        };
+        messages.push(MessageBuilder::new(deliver).delay_seconds(0).build());
+    }
+    env.queue(QUEUE_BINDING)?.send_batch(messages).await?;
+    Ok(())
 }
 
 /// An order whose settlement has not moved for this long is assumed to have lost its
@@ -97,15 +101,13 @@ const STALLED_AFTER_MS: i64 = 30_000;
 /// Re-enqueues the next step of a stalled, unfinished order. Harmless if the original
 /// message still exists: each message applies the next allowed step through a guarded
 /// update, so a duplicate only speeds the order along; it never skips or repeats a state.
-pub async fn resume_if_stalled(env: &Env, order: &OrderRow) -> Result<(), ApiError> {
-    let status: Option<OrderStatus> =
-        serde_json::from_value(serde_json::Value::String(order.status.clone())).ok();
-    let unfinished = status.is_some_and(|s| !s.is_final());
-    if unfinished && ids::now_ms() - order.updated_at > STALLED_AFTER_MS {
+pub async fn resume_if_stalled(env: &Env, order: &OrderResponse) -> Result<(), ApiError> {
+    let unfinished = !order.status.is_final();
+    if unfinished && ids::now_ms() - order.updated_at.unix_millis() > STALLED_AFTER_MS {
         enqueue(
             env,
             Job::Advance {
-                order_id: order.order_id.clone(),
+                order_id: order.id.clone(),
             },
             0,
         )
@@ -170,8 +172,7 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
         console_error!("settlement: order {order_id} does not exist");
         return Ok(Next::Done);
     };
-    let from: OrderStatus = serde_json::from_value(serde_json::Value::String(order.status.clone()))
-        .map_err(|e| ApiError::internal(format!("order {order_id} status: {e}")))?;
+    let from = order.status;
     let Some(to) = sandbox_next(from) else {
         return Ok(Next::Done); // final already
     };

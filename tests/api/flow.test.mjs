@@ -54,7 +54,12 @@ describe('service', () => {
 
   test('an unknown API path is a problem 404 and a wrong method a 405', async () => {
     assertProblem(assert, await call(worker.url, 'GET', '/v1/nothing-here'), 404, 'not_found');
-    assertProblem(assert, await call(worker.url, 'DELETE', '/v1/rates', { token: client.api_key }), 405, 'method_not_allowed');
+    const wrong = await call(worker.url, 'DELETE', '/v1/rates', { token: client.api_key });
+    assertProblem(assert, wrong, 405, 'method_not_allowed');
+    assert.equal(wrong.headers.get('allow'), 'GET');
+    const orders = await call(worker.url, 'PUT', '/v1/customers/erin/orders', { token: client.api_key });
+    assertProblem(assert, orders, 405, 'method_not_allowed');
+    assert.deepEqual(orders.headers.get('allow').split(', ').sort(), ['GET', 'POST']);
   });
 });
 
@@ -284,5 +289,71 @@ describe('isolation between clients', () => {
     const sameKey = await placeOrder(worker.url, other.api_key, 'dave', orderBody({ amount: '30.00' }), 'dave-1');
     assert.equal(sameKey.status, 201, sameKey.text);
     assert.notEqual(sameKey.body.id, mine.body.id);
+  });
+});
+
+describe('order list filters', () => {
+  // BIP-173's example program under the Litecoin prefix, and a second BIP-84 address.
+  const LTC_DESTINATION = 'ltc1qw508d6qejxtdg4y5r3zarvary0c5xw7kgmn4n9';
+  const OTHER_BTC = BIP84.addresses[0].address;
+  const list = (query) => call(worker.url, 'GET', `/v1/customers/lena/orders${query}`, { token: client.api_key });
+  const ids = async (query) => {
+    const r = await list(query);
+    assert.equal(r.status, 200, r.text);
+    return r.body.orders.map((o) => o.id);
+  };
+  let btc; let ltc; let other;
+
+  before(async () => {
+    const place = async (body, key) => {
+      const r = await placeOrder(worker.url, client.api_key, 'lena', orderBody(body), key);
+      assert.equal(r.status, 201, r.text);
+      return r.body;
+    };
+    btc = await place({ amount: '15.00' }, 'lena-1');
+    // Whole seconds apart, so created_from/created_to can tell them apart.
+    await new Promise((r) => setTimeout(r, 1100));
+    ltc = await place({ crypto: 'LTC', amount: '16.00', destination_address: LTC_DESTINATION }, 'lena-2');
+    other = await place({ amount: '17.00', destination_address: OTHER_BTC }, 'lena-3');
+  });
+
+  test('by crypto', async () => {
+    assert.deepEqual(await ids('?crypto=LTC'), [ltc.id]);
+    assert.deepEqual((await ids('?crypto=BTC')).sort(), [btc.id, other.id].sort());
+    assert.deepEqual(await ids('?crypto=ETH'), []);
+  });
+
+  test('by destination address, as orders show it', async () => {
+    assert.deepEqual(await ids(`?destination_address=${OTHER_BTC}`), [other.id]);
+    assert.deepEqual(await ids(`?destination_address=${LTC_DESTINATION}&crypto=LTC`), [ltc.id]);
+    assert.deepEqual(await ids(`?destination_address=${LTC_DESTINATION}&crypto=BTC`), []);
+  });
+
+  test('by creation time: from inclusive, to exclusive', async () => {
+    const from = encodeURIComponent(ltc.created_at);
+    assert.deepEqual((await ids(`?created_from=${from}`)).sort(), [ltc.id, other.id].sort());
+    assert.deepEqual(await ids(`?created_to=${from}`), [btc.id]);
+    assert.deepEqual(await ids(`?created_from=${encodeURIComponent(btc.created_at)}&created_to=${from}`), [btc.id]);
+    assert.deepEqual(await ids('?created_from=2999-01-01T00:00:00Z'), []);
+  });
+
+  test('a filtered list pages with its cursor', async () => {
+    const first = await list('?crypto=BTC&limit=1');
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(first.body.orders.map((o) => o.id), [other.id]);
+    const rest = await list(`?crypto=BTC&limit=1&cursor=${first.body.next_cursor}`);
+    assert.deepEqual(rest.body.orders.map((o) => o.id), [btc.id]);
+    assert.equal(rest.body.next_cursor, null);
+  });
+
+  test('bad filter values are 400 invalid_parameter', async () => {
+    for (const query of [
+      '?crypto=XRP', '?crypto=btc', '?created_from=yesterday', '?created_to=2026-13-01T00:00:00Z',
+      '?created_from=2026-02-01T00:00:00Z&created_to=2026-01-01T00:00:00Z', '?destination_address=',
+      `?destination_address=${'x'.repeat(129)}`, '?colour=red',
+    ]) {
+      const r = await list(query);
+      assertProblem(assert, r, 400, 'invalid_parameter');
+    }
   });
 });

@@ -1,7 +1,9 @@
 // Starts the real worker under `wrangler dev` (workerd, local D1/KV/Queues) on loopback,
 // with a fresh persistence directory whose D1 has the migrations applied first.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -48,13 +50,26 @@ export function build(root = ROOT) {
   if (r.status !== 0) throw new Error(`scripts/build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-export function applyMigrations(persistDir, root = ROOT) {
+export function applyMigrations(persistDir, root = ROOT, configArgs = []) {
   const r = spawnSync(
     WRANGLER,
-    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir],
+    ['d1', 'migrations', 'apply', 'DB', ...configArgs, '--local', '--persist-to', persistDir],
     { cwd: root, env: { ...QUIET_ENV, CI: '1' }, encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`migrations failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/** Every wrangler process group this process started and has not stopped yet. */
+const running = new Set();
+const killAll = () => {
+  for (const pid of running) {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+};
+// A runner that dies (an uncaught error, Ctrl-C) must not leave workerd running.
+process.once('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => { killAll(); process.exit(130); });
 }
 
 /**
@@ -81,33 +96,48 @@ function configWithoutAssets(dir, root = ROOT) {
  * Starts `wrangler dev`; `vars` are passed with --var (e.g. ESPLORA_URL_BTC). `root` is
  * the tree to run it in; `prebuild: false` leaves the building to wrangler's build command.
  * `withoutAssets` runs it without the demo page, so that the cron trigger reaches it.
+ * `config` is another wrangler.toml (the benchmark's baseline worker), whose D1
+ * migrations are applied the same way; `readyPath` answers 200 once it listens.
+ * wrangler's output streams to tests/artifacts/wrangler-<port>.log (never into memory:
+ * under load it outgrows a string).
  * Returns { url, stop(), logs() }.
  */
-export async function startWorker({ vars = {}, timeoutMs = 60_000, root = ROOT, prebuild = true, withoutAssets = false } = {}) {
+export async function startWorker({
+  vars = {}, timeoutMs = 60_000, root = ROOT, prebuild = true, withoutAssets = false, config, readyPath = '/healthz',
+} = {}) {
   ensureDevVars();
-  if (prebuild) build(root);
   const persistDir = mkdtempSync(join(tmpdir(), 'cx-worker-'));
-  applyMigrations(persistDir, root);
+  let configArgs = [];
+  if (config) configArgs = ['--config', config];
+  else if (withoutAssets) configArgs = ['--config', configWithoutAssets(persistDir, root)];
+  if (prebuild && !config) build(root);
+  applyMigrations(persistDir, root, configArgs);
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = [
-    'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
+    'dev', ...configArgs, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
     '--persist-to', persistDir, '--show-interactive-dev-session=false', '--log-level', process.env.CX_WRANGLER_LOG_LEVEL ?? 'info',
   ];
-  if (withoutAssets) args.push('--config', configWithoutAssets(persistDir, root));
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   // A private dev registry: otherwise every wrangler dev on the machine (other test
   // files, other people's runs) shares ~/.config/.wrangler/registry, and a change there
   // can reload this runtime mid-request ("Your worker restarted mid-request").
   const env = { ...QUIET_ENV, WRANGLER_REGISTRY_PATH: join(persistDir, 'registry') };
+  // tests/artifacts/ is gitignored: keep the wrangler output of every run for debugging.
+  const artifacts = join(ROOT, 'tests', 'artifacts');
+  mkdirSync(artifacts, { recursive: true });
+  const logPath = join(artifacts, `wrangler-${port}.log`);
+  const log = createWriteStream(logPath);
   const child = spawn(WRANGLER, args, {
     cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  running.add(child.pid);
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
   let exited = false;
-  child.on('exit', () => { exited = true; });
+  child.on('exit', () => { exited = true; running.delete(child.pid); });
+  const logs = () => { try { return readFileSync(logPath, 'utf8'); } catch { return ''; } };
+  const tail = () => logs().slice(-20_000);
 
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -116,22 +146,20 @@ export async function startWorker({ vars = {}, timeoutMs = 60_000, root = ROOT, 
       await new Promise((r) => { if (exited) r(); else child.once('exit', r); setTimeout(r, 5000); });
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
-    // tests/artifacts/ is gitignored: keep the wrangler output of every run for debugging.
-    const artifacts = join(ROOT, 'tests', 'artifacts');
-    mkdirSync(artifacts, { recursive: true });
-    writeFileSync(join(artifacts, `wrangler-${port}.log`), output);
+    running.delete(child.pid);
+    await new Promise((r) => log.end(r));
     rmSync(persistDir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`wrangler dev exited early:\n${output}`);
+    if (exited) throw new Error(`wrangler dev exited early:\n${tail()}`);
     try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.status === 200) return { url, stop, logs: () => output };
+      const r = await fetch(`${url}${readyPath}`);
+      if (r.status === 200) return { url, stop, logs };
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
-  throw new Error(`wrangler dev did not answer /healthz within ${timeoutMs} ms:\n${output}`);
+  throw new Error(`wrangler dev did not answer ${readyPath} within ${timeoutMs} ms:\n${tail()}`);
 }

@@ -63,7 +63,9 @@ impl FromStr for Crypto {
         Crypto::ALL
             .into_iter()
             .find(|c| c.ticker() == s)
-            .ok_or_else(|| CurrencyError::UnknownCrypto(s.to_owned()))
+            .ok_or_else(|| CurrencyError::UnknownCrypto {
+                currency: s.to_owned(),
+            })
     }
 }
 
@@ -117,7 +119,9 @@ impl FromStr for Fiat {
         Fiat::ALL
             .into_iter()
             .find(|c| c.ticker() == s)
-            .ok_or_else(|| CurrencyError::UnknownFiat(s.to_owned()))
+            .ok_or_else(|| CurrencyError::UnknownFiat {
+                currency: s.to_owned(),
+            })
     }
 }
 
@@ -162,46 +166,46 @@ impl FromStr for Network {
         Network::ALL
             .into_iter()
             .find(|n| n.as_str() == s)
-            .ok_or_else(|| CurrencyError::UnknownNetwork(s.to_owned()))
+            .ok_or_else(|| CurrencyError::UnknownNetwork {
+                network: s.to_owned(),
+            })
     }
 }
 
 /// A currency or network name that is not one of ours.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CurrencyError {
-    UnknownCrypto(String),
-    UnknownFiat(String),
-    UnknownNetwork(String),
-}
-
-impl CurrencyError {
-    /// Stable machine code, part of the public API.
-    pub fn code(&self) -> &'static str {
-        match self {
-            CurrencyError::UnknownCrypto(_) => "unknown_currency",
-            CurrencyError::UnknownFiat(_) => "unknown_fiat_currency",
-            CurrencyError::UnknownNetwork(_) => "unknown_network",
-        }
-    }
+    #[serde(rename = "unknown_currency")]
+    UnknownCrypto {
+        currency: String,
+    },
+    #[serde(rename = "unknown_fiat_currency")]
+    UnknownFiat {
+        currency: String,
+    },
+    UnknownNetwork {
+        network: String,
+    },
 }
 
 impl fmt::Display for CurrencyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CurrencyError::UnknownCrypto(s) => {
+            CurrencyError::UnknownCrypto { currency: s } => {
                 write!(
                     f,
                     "unknown crypto currency {s:?} (expected one of BTC, LTC, DOGE, BCH, ETH)"
                 )
             }
-            CurrencyError::UnknownFiat(s) => {
+            CurrencyError::UnknownFiat { currency: s } => {
                 write!(
                     f,
                     "unknown fiat currency {s:?} (expected one of EUR, USD, GBP, CHF, JPY)"
                 )
             }
-            CurrencyError::UnknownNetwork(s) => {
+            CurrencyError::UnknownNetwork { network: s } => {
                 write!(
                     f,
                     "unknown network {s:?} (expected mainnet, testnet, signet or regtest)"
@@ -234,7 +238,9 @@ mod tests {
     fn lower_case_ticker_is_unknown() {
         assert_eq!(
             "btc".parse::<Crypto>(),
-            Err(CurrencyError::UnknownCrypto("btc".into()))
+            Err(CurrencyError::UnknownCrypto {
+                currency: "btc".into()
+            })
         );
     }
 

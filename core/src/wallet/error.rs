@@ -2,13 +2,14 @@
 
 use std::fmt;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Serialize;
 
 use super::Scheme;
 use crate::{Crypto, Network};
 
 /// A wallet operation refused, with the facts a caller needs to explain it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum WalletError {
     /// Entropy must be 16, 20, 24, 28 or 32 bytes (12 to 24 words).
@@ -39,29 +40,11 @@ pub enum WalletError {
     /// Between 1 and [`MAX_COUNT`](super::MAX_COUNT) addresses per request.
     CountOutOfRange { found: u32, max: u32 },
     /// Key derivation failed (probability about 2^-127 per step; reported, never panicked).
+    #[serde(rename = "derivation_failed")]
     Derivation,
 }
 
-impl WalletError {
-    /// Stable machine code, part of the public API (JS and HTTP).
-    pub fn code(&self) -> &'static str {
-        match self {
-            WalletError::BadEntropyLength { .. } => "bad_entropy_length",
-            WalletError::InvalidMnemonicWordCount { .. } => "invalid_mnemonic_word_count",
-            WalletError::InvalidMnemonicWord { .. } => "invalid_mnemonic_word",
-            WalletError::InvalidMnemonicChecksum => "invalid_mnemonic_checksum",
-            WalletError::InvalidXpub { .. } => "invalid_xpub",
-            WalletError::XpubVersionMismatch { .. } => "xpub_version_mismatch",
-            WalletError::XpubNotAccountLevel { .. } => "xpub_not_account_level",
-            WalletError::UnsupportedScheme { .. } => "unsupported_scheme",
-            WalletError::UnsupportedCurrencyNetwork { .. } => "unsupported_currency_network",
-            WalletError::HardenedIndex { .. } => "hardened_index",
-            WalletError::InvalidChange { .. } => "invalid_change",
-            WalletError::CountOutOfRange { .. } => "count_out_of_range",
-            WalletError::Derivation => "derivation_failed",
-        }
-    }
-}
+crate::error::always!(Invalid: WalletError);
 
 impl fmt::Display for WalletError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -116,44 +99,3 @@ impl fmt::Display for WalletError {
 }
 
 impl std::error::Error for WalletError {}
-
-/// `{ "code": ..., "message": ..., <facts> }`, like `AddressError`.
-impl Serialize for WalletError {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("code", self.code())?;
-        map.serialize_entry("message", &self.to_string())?;
-        match self {
-            WalletError::BadEntropyLength { found }
-            | WalletError::InvalidMnemonicWordCount { found } => {
-                map.serialize_entry("found", found)?;
-            }
-            WalletError::InvalidMnemonicWord { index, word } => {
-                map.serialize_entry("index", index)?;
-                map.serialize_entry("word", word)?;
-            }
-            WalletError::XpubVersionMismatch { expected, found } => {
-                map.serialize_entry("expected", expected)?;
-                map.serialize_entry("found", found)?;
-            }
-            WalletError::XpubNotAccountLevel { depth } => map.serialize_entry("depth", depth)?,
-            WalletError::UnsupportedScheme { currency, scheme } => {
-                map.serialize_entry("currency", currency)?;
-                map.serialize_entry("scheme", scheme)?;
-            }
-            WalletError::UnsupportedCurrencyNetwork { currency, network } => {
-                map.serialize_entry("currency", currency)?;
-                map.serialize_entry("network", network)?;
-            }
-            WalletError::HardenedIndex { index } => map.serialize_entry("index", index)?,
-            WalletError::InvalidChange { found } => map.serialize_entry("found", found)?,
-            WalletError::CountOutOfRange { found, max } => {
-                map.serialize_entry("found", found)?;
-                map.serialize_entry("max", max)?;
-            }
-            WalletError::InvalidXpub { reason } => map.serialize_entry("reason", reason)?,
-            WalletError::InvalidMnemonicChecksum | WalletError::Derivation => {}
-        }
-        map.end()
-    }
-}

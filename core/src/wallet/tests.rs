@@ -332,11 +332,11 @@ fn derivation_serializes_in_snake_case() {
 
 #[test]
 fn wallet_error_serializes_with_code_and_facts() {
-    let json = serde_json::to_value(WalletError::CountOutOfRange {
+    let error = WalletError::CountOutOfRange {
         found: 0,
         max: MAX_COUNT,
-    })
-    .unwrap();
+    };
+    let json = serde_json::to_value(crate::error::ErrorBody::of(&error)).unwrap();
     assert_eq!(json["code"], "count_out_of_range");
     assert_eq!(json["message"], "count 0 out of range 1..=100");
     assert_eq!(json["max"], 100);

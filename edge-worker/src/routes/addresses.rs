@@ -5,6 +5,7 @@ use cryptoexchange_core::address::validate_address;
 use cryptoexchange_core::api::{
     AddressList, CreateAddressRequest, CustomerAddress, ValidateAddressRequest,
 };
+use cryptoexchange_core::error::ErrorBody;
 use cryptoexchange_core::money::format_amount;
 use cryptoexchange_core::{Crypto, Network};
 use serde_json::{json, Value};
@@ -91,7 +92,7 @@ pub async fn validate(mut req: Request, env: &Env) -> Result<Response, ApiError>
         .transpose()?;
     let answer = match validate_address(crypto, &request.address, network) {
         Ok(valid) => with_valid(serde_json::to_value(valid), true)?,
-        Err(invalid) => with_valid(serde_json::to_value(invalid), false)?,
+        Err(invalid) => with_valid(serde_json::to_value(ErrorBody::of(&invalid)), false)?,
     };
     super::json(200, &answer)
 }

@@ -1,199 +1,206 @@
 //! Orders: placing one (idempotent, limits enforced atomically), reading one, and
 //! listing a customer's orders.
+//!
+//! Placing is: authenticate → parse → read every fact in one batch → the core's
+//! `plan_order` → write the plan in one guarded batch → respond. Three D1 round trips
+//! at most on the common path (the read batch, the write batch; the third only when the
+//! guard refused and the facts are read again).
 
-use cryptoexchange_core::address::validate_address;
-use cryptoexchange_core::api::{
-    OrderResponse, OrdersPage, PlaceOrderRequest, QuoteBreakdown, QuoteRequest, StatusChange,
-};
+use cryptoexchange_core::aggregate::RateBook;
+use cryptoexchange_core::api::{OrderResponse, OrdersPage, PlaceOrderRequest, RatesResponse};
 use cryptoexchange_core::config::ClientConfig;
-use cryptoexchange_core::limits::{check_limits, limit_window, to_minor_units, SpentEntry};
-use cryptoexchange_core::order::{
-    honour_quote, validate_place_order, OrderError, OrderStatus, ValidOrderRequest,
+use cryptoexchange_core::limits::window_starts;
+use cryptoexchange_core::order::OrderStatus;
+use cryptoexchange_core::placement::{
+    explain_refused_write, plan_order, PlacementFacts, Plan, Pricing,
 };
-use cryptoexchange_core::quote::estimate;
+use cryptoexchange_core::time::Timestamp;
+use cryptoexchange_core::Crypto;
 use serde_json::Value;
 use worker::{Env, Request, Response, Url};
 
 use super::config::stored_config;
-use super::quotes::stored_quote;
-use super::rates::latest_response;
-use crate::auth::require_client;
+use super::rates::current_book;
+use crate::auth::{client_of_digest, key_digest, require_client};
 use crate::body::{read_bytes, sha256_hex};
 use crate::ids;
 use crate::problem::ApiError;
 use crate::settlement;
 use crate::store::{
     self,
-    orders::{Cursor, HistoryRow, OrderRow, Placement},
+    orders::{Cursor, FirstEvent, OrderFilter, Placement, PlacementRead},
 };
 use crate::webhook;
 
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
+/// Longest destination address filter (the longest address we validate is shorter).
+const MAX_ADDRESS_FILTER: usize = 128;
 
-pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
-    let client = require_client(&req, env).await?;
+/// A placement request as parsed, with the fingerprint of its body.
+struct Parsed {
+    key: String,
+    fingerprint: String,
+    request: PlaceOrderRequest,
+}
+
+fn parse_placement(req: &Request, bytes: &[u8], customer: &str) -> Result<Parsed, ApiError> {
     let customer_id = super::customer_id(customer)?;
-    let key = idempotency_key(&req)?;
-    let body = request_body(&read_bytes(&mut req).await?, &customer_id)?;
+    let key = idempotency_key(req)?;
+    let body = request_body(bytes, &customer_id)?;
     // The fingerprint covers the whole request as parsed (keys sorted), so a retry
     // that only reorders or re-spaces the JSON is still the same request.
     let fingerprint = sha256_hex(body.to_string().as_bytes());
-    let db = env.d1("DB")?;
-    if let Some(response) = replay(env, &client.client_id, &key, &fingerprint).await? {
-        return Ok(response);
-    }
     let request: PlaceOrderRequest = serde_json::from_value(body)
         .map_err(|e| ApiError::malformed(format!("invalid order: {e}")))?;
-    let config = stored_config(&client)?;
-    let order = validate_place_order(&request, &config)?;
-    // validate_place_order checked the address; this gives its normalized form
-    // (lower-case bech32...), under which the sandbox ledger and balances find it.
-    let destination = validate_address(
-        order.crypto,
-        &order.destination_address,
-        Some(order.network),
-    )
-    .map_err(|error| OrderError::InvalidAddress {
-        address: order.destination_address.clone(),
-        error,
-    })?
-    .normalized;
-    let now = ids::now();
-    let pricing = price_order(env, &client.client_id, &order, &request, &config, now).await?;
+    Ok(Parsed {
+        key,
+        fingerprint,
+        request,
+    })
+}
 
-    let window = limit_window(&config, pricing.fiat, now)?;
-    let minor = |amount| {
-        to_minor_units(amount, pricing.fiat).ok_or_else(|| {
-            ApiError::internal(format!(
-                "{amount} {} has no exact minor units",
-                pricing.fiat
-            ))
-        })
+pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
+    let digest = key_digest(&req)?;
+    let parsed = match read_bytes(&mut req).await {
+        Ok(bytes) => parse_placement(&req, &bytes, customer),
+        Err(e) => Err(e),
     };
-    let fiat_total_minor = minor(pricing.fiat_amount)?;
-    let fiat = pricing.fiat.ticker();
-    let day_start = window.day_start.unix_millis();
-    let month_start = window.month_start.unix_millis();
-    // Refuse early with the core's precise error (which limit, how much is used);
-    // the guarded insert below is what enforces it against concurrent orders.
-    let spent = spent_entries(
-        &db,
-        &client.client_id,
-        &customer_id,
-        &pricing,
-        day_start,
-        month_start,
-    )
-    .await?;
-    check_limits(&config, &spent, pricing.fiat, pricing.fiat_amount, now)?;
-
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        // An unknown key is told so before anything about its request.
+        Err(e) => {
+            client_of_digest(env, &digest).await?;
+            return Err(e);
+        }
+    };
+    let db = env.d1("DB")?;
+    let now = ids::now();
+    let (read, rates) = futures_util::join!(
+        read_facts(&db, &digest, &parsed, now),
+        latest_rates(env, now, parsed.request.quote_id.is_none())
+    );
+    let read = read?;
+    let client = read.client.as_ref().ok_or(ApiError::Unauthorized)?;
+    let config = stored_config(client)?;
+    let rates = rates?.publish(now, config.max_rate_age_seconds);
     let order_id = ids::new_uuid()?;
+    let facts = Facts {
+        parsed: &parsed,
+        config: &config,
+        rates: &rates,
+        order_id: &order_id,
+        now,
+    };
+    let new = match plan_order(&parsed.request, &facts.of(&read))? {
+        Plan::Replay(order) => return replay(env, &order).await,
+        Plan::Place(new) => new,
+    };
+
     let event_id = ids::new_id("evt")?;
-    let now_ms = now.unix_millis();
-    let status = OrderStatus::Pending.as_str();
     let event = webhook::order_event(
         &event_id,
-        &order_id,
-        &customer_id,
+        &new.order.id,
+        &new.order.customer_id,
         1,
         OrderStatus::Pending,
         None,
         None,
-        now_ms,
+        now.unix_millis(),
     );
-    let quote_json = serde_json::to_string(&pricing).map_err(ApiError::internal)?;
     let placement = store::orders::place(
         &db,
-        &store::orders::NewOrder {
-            order_id: &order_id,
-            client_id: &client.client_id,
-            customer_id: &customer_id,
-            crypto: order.crypto.ticker(),
-            network: order.network.as_str(),
-            fiat,
-            fiat_total_minor,
-            quote_json: &quote_json,
-            quote_id: order.quote_id.as_deref(),
-            destination_address: &destination,
-            initial_status: status,
-            now_ms,
-        },
-        &[
-            store::orders::LimitWindow {
-                since_ms: day_start,
-                max_minor: Some(minor(window.daily_limit)?),
-            },
-            store::orders::LimitWindow {
-                since_ms: month_start,
-                max_minor: Some(minor(window.monthly_limit)?),
-            },
-        ],
-        &key,
-        &fingerprint,
-        &store::orders::FirstEvent {
+        &client.client_id,
+        &new,
+        &parsed.key,
+        &parsed.fingerprint,
+        &FirstEvent {
             event_id: &event_id,
             body: &event,
         },
     )
     .await?;
     match placement {
-        Placement::Placed => {}
+        Placement::Placed(order) => {
+            // Without a webhook URL the event is only kept in the table: nothing to deliver.
+            let deliver = config.webhook_url.as_ref().map(|_| event_id.as_str());
+            settlement::start(env, &order.id, deliver).await?;
+            super::json(201, &*order)
+        }
         Placement::DuplicateKey | Placement::LimitReached => {
-            // A concurrent request with the same key may have won: answer as its retry.
-            if let Some(response) = replay(env, &client.client_id, &key, &fingerprint).await? {
-                return Ok(response);
-            }
-            let spent = spent_entries(
-                &db,
-                &client.client_id,
-                &customer_id,
-                &pricing,
-                day_start,
-                month_start,
-            )
-            .await?;
-            check_limits(&config, &spent, pricing.fiat, pricing.fiat_amount, now)?;
-            // The guard saw orders that have since failed or expired: nothing was
-            // written, and a retry with the same key decides again.
-            return Err(ApiError::Domain {
-                code: "limits_changed_retry".into(),
-                detail: "the customer's limits changed while this order was placed; nothing was \
-                         written: retry with the same Idempotency-Key"
-                    .into(),
-                facts: Default::default(),
-            });
+            // A concurrent request with the same key won, or the limits moved: the
+            // facts as they are now decide which.
+            let again = read_facts(&db, &digest, &parsed, now).await?;
+            let order = explain_refused_write(&parsed.request, &facts.of(&again))?;
+            replay(env, &order).await
         }
     }
-    settlement::start(env, &order_id, &event_id).await?;
-    let row = store::orders::get(&db, &client.client_id, &order_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("order vanished after insert"))?;
-    let history = store::orders::history(&db, &order_id).await?;
-    super::json(201, &order_response(&row, &history)?)
 }
 
-/// The original order when this Idempotency-Key was used before with the same request
-/// (200); `idempotency_key_reused` when with another one; None for a new key.
-async fn replay(
-    env: &Env,
-    client_id: &str,
-    key: &str,
-    fingerprint: &str,
-) -> Result<Option<Response>, ApiError> {
-    let db = env.d1("DB")?;
-    let Some(previous) = store::orders::idempotency_key(&db, client_id, key).await? else {
-        return Ok(None);
-    };
-    if previous.request_hash != fingerprint {
-        return Err(ApiError::IdempotencyKeyReused);
+/// What the handler holds for the plan besides what it read.
+struct Facts<'a> {
+    parsed: &'a Parsed,
+    config: &'a ClientConfig,
+    rates: &'a RatesResponse,
+    order_id: &'a str,
+    now: Timestamp,
+}
+
+impl<'a> Facts<'a> {
+    fn of<'r>(&self, read: &'r PlacementRead) -> PlacementFacts<'r>
+    where
+        'a: 'r,
+    {
+        PlacementFacts {
+            config: self.config,
+            now: self.now,
+            new_order_id: self.order_id,
+            fingerprint: &self.parsed.fingerprint,
+            prior: read.prior.as_ref(),
+            pricing: if self.parsed.request.quote_id.is_some() {
+                Pricing::Quote(read.quote.as_ref())
+            } else {
+                Pricing::Rates(self.rates)
+            },
+            spent_today_minor: read.spent_today_minor,
+            spent_this_month_minor: read.spent_this_month_minor,
+        }
     }
-    let row = store::orders::get(&db, client_id, &previous.order_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("idempotency key points to a missing order"))?;
-    settlement::resume_if_stalled(env, &row).await?;
-    let history = store::orders::history(&db, &row.order_id).await?;
-    Ok(Some(super::json(200, &order_response(&row, &history)?)?))
+}
+
+async fn read_facts(
+    db: &worker::D1Database,
+    digest: &str,
+    parsed: &Parsed,
+    now: Timestamp,
+) -> Result<PlacementRead, ApiError> {
+    let (day_start, month_start) = window_starts(now);
+    Ok(store::orders::placement_read(
+        db,
+        digest,
+        &parsed.key,
+        &parsed.request.customer_id,
+        &parsed.request.fiat,
+        day_start.unix_millis(),
+        month_start.unix_millis(),
+        parsed.request.quote_id.as_deref(),
+    )
+    .await?)
+}
+
+/// The latest rate table as `GET /v1/rates` shows it (the core checks each rate it
+/// uses); empty when none was ever stored or when `needed` is false.
+async fn latest_rates(env: &Env, now: Timestamp, needed: bool) -> Result<RateBook, ApiError> {
+    if !needed {
+        return Ok(RateBook::default());
+    }
+    current_book(env, now).await
+}
+
+/// The original order of a retried request (200).
+async fn replay(env: &Env, order: &OrderResponse) -> Result<Response, ApiError> {
+    settlement::resume_if_stalled(env, order).await?;
+    super::json(200, order)
 }
 
 fn idempotency_key(req: &Request) -> Result<String, ApiError> {
@@ -232,86 +239,22 @@ fn request_body(bytes: &[u8], customer_id: &str) -> Result<Value, ApiError> {
     Ok(value)
 }
 
-/// The pricing of the order: the quote named by `quote_id` if it is this client's,
-/// unexpired and for the same trade; otherwise a fresh estimate at the latest rates.
-async fn price_order(
-    env: &Env,
-    client_id: &str,
-    order: &ValidOrderRequest,
-    request: &PlaceOrderRequest,
-    config: &ClientConfig,
-    now: cryptoexchange_core::time::Timestamp,
-) -> Result<QuoteBreakdown, ApiError> {
-    let quote_request = QuoteRequest {
-        crypto: request.crypto.clone(),
-        network: request.network.clone(),
-        fiat: request.fiat.clone(),
-        amount: request.amount.clone(),
-        amount_currency: request.amount_currency.clone(),
-    };
-    match &order.quote_id {
-        Some(quote_id) => {
-            let quote = stored_quote(env, client_id, quote_id).await?;
-            Ok(honour_quote(&quote, order, now)?)
-        }
-        None => {
-            let rates = latest_response(env, now, config.max_rate_age_seconds).await?;
-            Ok(estimate(&quote_request, &rates, config, now)?)
-        }
-    }
-}
-
-/// The customer's counted spending as the core's history: one entry for today and one
-/// for the rest of the month, from two exact SQL sums.
-async fn spent_entries(
-    db: &worker::D1Database,
-    client_id: &str,
-    customer_id: &str,
-    pricing: &QuoteBreakdown,
-    day_start_ms: i64,
-    month_start_ms: i64,
-) -> Result<Vec<SpentEntry>, ApiError> {
-    let fiat = pricing.fiat;
-    let today =
-        store::orders::spent_since(db, client_id, customer_id, fiat.ticker(), day_start_ms).await?;
-    let month =
-        store::orders::spent_since(db, client_id, customer_id, fiat.ticker(), month_start_ms)
-            .await?;
-    let amount = |minor: i64| rust_decimal::Decimal::new(minor, fiat.minor_units());
-    Ok(vec![
-        SpentEntry {
-            at: ids::time_of(day_start_ms),
-            fiat,
-            amount: amount(today),
-        },
-        SpentEntry {
-            at: ids::time_of(month_start_ms),
-            fiat,
-            amount: amount(month - today),
-        },
-    ])
-}
-
 pub async fn get(req: &Request, env: &Env, order_id: &str) -> Result<Response, ApiError> {
-    let client = require_client(req, env).await?;
-    let db = env.d1("DB")?;
-    let row = store::orders::get(&db, &client.client_id, order_id)
-        .await?
-        .ok_or(ApiError::NotFound { what: "order" })?;
-    let history = store::orders::history(&db, order_id).await?;
-    super::json(200, &order_response(&row, &history)?)
+    let digest = key_digest(req)?;
+    let (client, order) = store::orders::get_for_key(&env.d1("DB")?, &digest, order_id).await?;
+    client.ok_or(ApiError::Unauthorized)?;
+    super::json(200, &order.ok_or(ApiError::NotFound { what: "order" })?)
 }
 
 pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
     let client = require_client(req, env).await?;
     let customer_id = super::customer_id(customer)?;
     let query = ListQuery::from_url(&req.url()?)?;
-    let db = env.d1("DB")?;
     let mut rows = store::orders::list(
-        &db,
+        &env.d1("DB")?,
         &client.client_id,
         &customer_id,
-        query.status.map(OrderStatus::as_str),
+        &query.filter,
         query.cursor.as_ref(),
         query.limit + 1,
     )
@@ -319,50 +262,53 @@ pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, 
     let next_cursor = if rows.len() > query.limit as usize {
         rows.truncate(query.limit as usize);
         rows.last()
-            .map(|last| encode_cursor(last.created_at, &last.order_id))
+            .map(|(last, _)| encode_cursor(last.created_at, &last.order_id))
     } else {
         None
     };
-    let ids: Vec<&str> = rows.iter().map(|r| r.order_id.as_str()).collect();
-    let histories = store::orders::histories(&db, &ids).await?;
-    let orders = rows
-        .iter()
-        .map(|row| {
-            let history: Vec<HistoryRow> = histories
-                .iter()
-                .filter(|h| h.order_id == row.order_id)
-                .map(|h| HistoryRow {
-                    sequence: h.sequence,
-                    status: h.status.clone(),
-                    failure_reason: h.failure_reason.clone(),
-                    tx_id: h.tx_id.clone(),
-                    at: h.at,
-                })
-                .collect();
-            order_response(row, &history)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     super::json(
         200,
         &OrdersPage {
-            orders,
+            orders: rows.into_iter().map(|(_, order)| order).collect(),
             next_cursor,
         },
     )
 }
 
+#[derive(Debug)]
 struct ListQuery {
     limit: u32,
-    status: Option<OrderStatus>,
     cursor: Option<Cursor>,
+    filter: OrderFilter,
+}
+
+const LIST_PARAMETERS: &str =
+    "limit, cursor, status, crypto, created_from, created_to, destination_address";
+
+fn invalid(name: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::InvalidParameter {
+        name,
+        detail: detail.into(),
+    }
+}
+
+fn parse_time(name: &'static str, value: &str) -> Result<i64, ApiError> {
+    Timestamp::parse_rfc3339(value)
+        .map(Timestamp::unix_millis)
+        .map_err(|e| {
+            invalid(
+                name,
+                format!("an RFC 3339 time such as 2026-03-15T00:00:00Z: {e}"),
+            )
+        })
 }
 
 impl ListQuery {
     fn from_url(url: &Url) -> Result<Self, ApiError> {
         let mut query = ListQuery {
             limit: DEFAULT_PAGE,
-            status: None,
             cursor: None,
+            filter: OrderFilter::default(),
         };
         for (name, value) in url.query_pairs() {
             match name.as_ref() {
@@ -371,36 +317,59 @@ impl ListQuery {
                         .parse::<u32>()
                         .ok()
                         .filter(|n| (1..=MAX_PAGE).contains(n))
-                        .ok_or_else(|| ApiError::InvalidParameter {
-                            name: "limit",
-                            detail: format!("give a whole number from 1 to {MAX_PAGE}"),
+                        .ok_or_else(|| {
+                            invalid("limit", format!("give a whole number from 1 to {MAX_PAGE}"))
                         })?;
                 }
                 "status" => {
-                    query.status = Some(parse_status(&value).ok_or_else(|| {
-                        ApiError::InvalidParameter {
-                            name: "status",
-                            detail: "one of pending, processing, sent, completed, failed, expired"
-                                .into(),
-                        }
+                    query.filter.status = Some(parse_status(&value).ok_or_else(|| {
+                        invalid(
+                            "status",
+                            "one of pending, processing, sent, completed, failed, expired",
+                        )
                     })?);
                 }
+                "crypto" => {
+                    query.filter.crypto = Some(
+                        value
+                            .parse::<Crypto>()
+                            .map_err(|_| invalid("crypto", "one of BTC, LTC, DOGE, BCH, ETH"))?,
+                    );
+                }
+                "created_from" => {
+                    query.filter.created_from_ms = Some(parse_time("created_from", &value)?)
+                }
+                "created_to" => {
+                    query.filter.created_to_ms = Some(parse_time("created_to", &value)?)
+                }
+                "destination_address" => {
+                    if value.is_empty() || value.len() > MAX_ADDRESS_FILTER {
+                        return Err(invalid(
+                            "destination_address",
+                            format!("1 to {MAX_ADDRESS_FILTER} characters, the address as orders show it"),
+                        ));
+                    }
+                    query.filter.destination_address = Some(value.into_owned());
+                }
                 "cursor" => {
-                    query.cursor =
-                        Some(
-                            decode_cursor(&value).ok_or_else(|| ApiError::InvalidParameter {
-                                name: "cursor",
-                                detail: "pass back the next_cursor of the previous page unchanged"
-                                    .into(),
-                            })?,
-                        );
+                    query.cursor = Some(decode_cursor(&value).ok_or_else(|| {
+                        invalid(
+                            "cursor",
+                            "pass back the next_cursor of the previous page unchanged",
+                        )
+                    })?);
                 }
                 _ => {
-                    return Err(ApiError::InvalidParameter {
-                        name: "query",
-                        detail: format!("unknown parameter `{name}` (limit, cursor, status)"),
-                    })
+                    return Err(invalid(
+                        "query",
+                        format!("unknown parameter `{name}` ({LIST_PARAMETERS})"),
+                    ))
                 }
+            }
+        }
+        if let (Some(from), Some(to)) = (query.filter.created_from_ms, query.filter.created_to_ms) {
+            if from > to {
+                return Err(invalid("created_to", "must not be before created_from"));
             }
         }
         Ok(query)
@@ -408,7 +377,9 @@ impl ListQuery {
 }
 
 fn parse_status(s: &str) -> Option<OrderStatus> {
-    serde_json::from_value(Value::String(s.to_owned())).ok()
+    OrderStatus::ALL
+        .into_iter()
+        .find(|status| status.as_str() == s)
 }
 
 /// Opaque to callers: hex of `{created_at}:{order_id}` of the last order returned.
@@ -422,44 +393,6 @@ fn decode_cursor(s: &str) -> Option<Cursor> {
     Some(Cursor {
         created_at: created_at.parse().ok()?,
         order_id: order_id.to_owned(),
-    })
-}
-
-/// An order in the core's wire shape.
-pub fn order_response(row: &OrderRow, history: &[HistoryRow]) -> Result<OrderResponse, ApiError> {
-    let stored = |what: &str, e: &dyn std::fmt::Display| {
-        ApiError::internal(format!("order {} {what}: {e}", row.order_id))
-    };
-    let pricing: QuoteBreakdown =
-        serde_json::from_str(&row.quote_json).map_err(|e| stored("pricing", &e))?;
-    let status = parse_status(&row.status).ok_or_else(|| stored("status", &row.status))?;
-    let status_history = history
-        .iter()
-        .map(|h| {
-            Ok(StatusChange {
-                status: parse_status(&h.status)
-                    .ok_or_else(|| stored("history status", &h.status))?,
-                at: ids::time_of(h.at),
-                failure_reason: h
-                    .failure_reason
-                    .as_ref()
-                    .map(|r| serde_json::from_value(Value::String(r.clone())))
-                    .transpose()
-                    .map_err(|e| stored("failure reason", &e))?,
-            })
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(OrderResponse {
-        id: row.order_id.clone(),
-        customer_id: row.customer_id.clone(),
-        status,
-        destination_address: row.destination_address.clone(),
-        quote_id: row.quote_id.clone(),
-        pricing,
-        status_history,
-        tx_id: row.tx_id.clone(),
-        created_at: ids::time_of(row.created_at),
-        updated_at: ids::time_of(row.updated_at),
     })
 }
 

@@ -1,7 +1,7 @@
 //! `POST /v1/quotes`: the core prices the request at the latest rates; the quote is
 //! stored with its expiry so that an order can honour it.
 
-use cryptoexchange_core::api::{QuoteRequest, QuoteResponse};
+use cryptoexchange_core::api::QuoteRequest;
 use cryptoexchange_core::quote::{estimate, quote_response};
 use worker::{Env, Request, Response};
 
@@ -32,18 +32,4 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     )
     .await?;
     super::json(201, &quote)
-}
-
-/// A stored quote of this client; whether it is still honoured is the core's call
-/// (`order::honour_quote`).
-pub async fn stored_quote(
-    env: &Env,
-    client_id: &str,
-    quote_id: &str,
-) -> Result<QuoteResponse, ApiError> {
-    let row = store::quotes::get(&env.d1("DB")?, client_id, quote_id)
-        .await?
-        .ok_or(ApiError::NotFound { what: "quote" })?;
-    serde_json::from_str(&row.quote_json)
-        .map_err(|e| ApiError::internal(format!("stored quote: {e}")))
 }

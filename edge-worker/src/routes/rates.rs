@@ -125,29 +125,33 @@ pub async fn load_book(env: &Env) -> Result<RateBook, ApiError> {
 
 async fn save_book(env: &Env, book: &RateBook) -> Result<(), ApiError> {
     let json = serde_json::to_string(book).map_err(ApiError::internal)?;
-    store::rates::put_book(&env.kv("RATES")?, &json).await
+    Ok(store::rates::put_book(&env.kv("RATES")?, &json).await?)
 }
 
 /// The body of `GET /v1/rates` for a client accepting rates up to `max_age_seconds` old.
-/// When no refresh ran for two cron periods (the cron is late, or nothing fires it, as
-/// under `wrangler dev`), this read runs one first: the sources, not the trigger, decide
-/// whether a price is fresh.
 pub async fn latest_response(
     env: &Env,
     now: Timestamp,
     max_age_seconds: u32,
 ) -> Result<RatesResponse, ApiError> {
-    let mut book = load_book(env).await?;
+    Ok(current_book(env, now).await?.publish(now, max_age_seconds))
+}
+
+/// The stored rate book. When no refresh ran for two cron periods (the cron is late, or
+/// nothing fires it, as under `wrangler dev`), this read runs one first: the sources, not
+/// the trigger, decide whether a price is fresh.
+pub async fn current_book(env: &Env, now: Timestamp) -> Result<RateBook, ApiError> {
+    let book = load_book(env).await?;
     let overdue = book
         .refreshed_at
         .is_none_or(|at| now.seconds_since(at) > REFRESH_OVERDUE_SECONDS);
     if overdue {
         match refresh_from_sources(env).await {
-            Ok(refreshed) => book = refreshed,
+            Ok(refreshed) => return Ok(refreshed),
             Err(e) => worker::console_error!("rates refresh on read failed: {e}"),
         }
     }
-    Ok(book.publish(now, max_age_seconds))
+    Ok(book)
 }
 
 /// Records an operator's prices (`PUT /v1/admin/rates`).

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use worker::{query, D1Database};
 
-use crate::problem::ApiError;
+use super::StoreError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AddressRow {
@@ -22,7 +22,7 @@ pub async fn allocate_index(
     db: &D1Database,
     client_id: &str,
     crypto: &str,
-) -> Result<u32, ApiError> {
+) -> Result<u32, StoreError> {
     #[derive(Deserialize)]
     struct Allocated {
         idx: u32,
@@ -37,11 +37,11 @@ pub async fn allocate_index(
     )?
     .first::<Allocated>(None)
     .await?
-    .ok_or_else(|| ApiError::internal("index allocation returned no row"))?;
+    .ok_or_else(|| StoreError::corrupt("index allocation returned no row"))?;
     Ok(row.idx)
 }
 
-pub async fn insert(db: &D1Database, client_id: &str, a: &AddressRow) -> Result<(), ApiError> {
+pub async fn insert(db: &D1Database, client_id: &str, a: &AddressRow) -> Result<(), StoreError> {
     query!(
         db,
         "INSERT INTO customer_addresses
@@ -65,7 +65,7 @@ pub async fn list_for_customer(
     db: &D1Database,
     client_id: &str,
     customer_id: &str,
-) -> Result<Vec<AddressRow>, ApiError> {
+) -> Result<Vec<AddressRow>, StoreError> {
     Ok(query!(
         db,
         "SELECT customer_id, crypto, network, derivation_index, derivation_path, address, created_at

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::{query, D1Database};
 
-use crate::problem::ApiError;
+use super::StoreError;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClientRow {
@@ -21,7 +21,7 @@ pub struct NewClient<'a> {
     pub now_ms: i64,
 }
 
-pub async fn insert(db: &D1Database, c: &NewClient<'_>) -> Result<(), ApiError> {
+pub async fn insert(db: &D1Database, c: &NewClient<'_>) -> Result<(), StoreError> {
     query!(
         db,
         "INSERT INTO clients (client_id, name, api_key_sha256, webhook_secret, config_json, created_at, updated_at)
@@ -38,17 +38,25 @@ pub async fn insert(db: &D1Database, c: &NewClient<'_>) -> Result<(), ApiError> 
     Ok(())
 }
 
-pub async fn by_key_digest(db: &D1Database, digest: &str) -> Result<Option<ClientRow>, ApiError> {
+pub async fn by_key_digest(db: &D1Database, digest: &str) -> Result<Option<ClientRow>, StoreError> {
+    Ok(by_key_digest_statement(db, digest)?
+        .first::<ClientRow>(None)
+        .await?)
+}
+
+/// The lookup of [`by_key_digest`], to run in a batch with other reads.
+pub fn by_key_digest_statement(
+    db: &D1Database,
+    digest: &str,
+) -> Result<worker::D1PreparedStatement, StoreError> {
     Ok(query!(
         db,
         "SELECT client_id, name, webhook_secret, config_json FROM clients WHERE api_key_sha256 = ?1",
         digest
-    )?
-    .first::<ClientRow>(None)
-    .await?)
+    )?)
 }
 
-pub async fn by_id(db: &D1Database, client_id: &str) -> Result<Option<ClientRow>, ApiError> {
+pub async fn by_id(db: &D1Database, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
     Ok(query!(
         db,
         "SELECT client_id, name, webhook_secret, config_json FROM clients WHERE client_id = ?1",
@@ -64,7 +72,7 @@ pub async fn update_config(
     client_id: &str,
     config_json: &str,
     now_ms: i64,
-) -> Result<bool, ApiError> {
+) -> Result<bool, StoreError> {
     let result = query!(
         db,
         "UPDATE clients SET config_json = ?2, updated_at = ?3 WHERE client_id = ?1",

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use worker::{query, D1Database};
 
-use crate::problem::ApiError;
+use super::StoreError;
 
 /// Sum of this client's sandbox transfers to `address` in `crypto`, exact (amounts are
 /// stored as text and added as decimals, never by SQLite's floating-point SUM).
@@ -13,7 +13,7 @@ pub async fn received(
     client_id: &str,
     crypto: &str,
     address: &str,
-) -> Result<Decimal, ApiError> {
+) -> Result<Decimal, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         amount: String,
@@ -33,7 +33,7 @@ pub async fn received(
         let amount: Decimal = r
             .amount
             .parse()
-            .map_err(|e| ApiError::internal(format!("ledger amount {:?}: {e}", r.amount)))?;
+            .map_err(|e| StoreError::corrupt(format!("ledger amount {:?}: {e}", r.amount)))?;
         Ok(sum + amount)
     })
 }

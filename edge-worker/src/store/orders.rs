@@ -5,16 +5,21 @@
 //! later statements only write when the first one did. A single statement runs alone
 //! in the database, so a guard cannot be passed by two concurrent requests.
 
+use cryptoexchange_core::api::{OrderResponse, QuoteBreakdown, QuoteResponse, StatusChange};
+use cryptoexchange_core::order::{FailureReason, OrderStatus};
+use cryptoexchange_core::placement::{NewOrder, PriorUse};
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
 use worker::{query, D1Database, D1PreparedStatement};
 
-use super::{changes, is_unique_violation};
-use crate::problem::ApiError;
+use super::clients::ClientRow;
+use super::{changes, is_unique_violation, StoreError};
+use crate::ids;
 
 /// The SQL list of statuses that no longer count toward a customer's spending limits,
 /// as the core decides them, e.g. `('failed', 'expired')`.
 fn not_counted_statuses() -> String {
-    let names: Vec<String> = cryptoexchange_core::order::OrderStatus::ALL
+    let names: Vec<String> = OrderStatus::ALL
         .into_iter()
         .filter(|s| !s.counts_toward_limits())
         .map(|s| format!("'{}'", s.as_str()))
@@ -22,6 +27,8 @@ fn not_counted_statuses() -> String {
     format!("({})", names.join(", "))
 }
 
+/// An order row; `history` is its status history as a JSON array when the query asks
+/// for it ([`WITH_HISTORY`]).
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderRow {
     pub order_id: String,
@@ -30,46 +37,73 @@ pub struct OrderRow {
     pub quote_json: String,
     pub quote_id: Option<String>,
     pub destination_address: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub tx_id: Option<String>,
     pub event_sequence: u32,
     pub created_at: i64,
     pub updated_at: i64,
+    #[serde(default)]
+    history: Option<String>,
+    /// Selected with an idempotency key: the fingerprint of the request that used it.
+    #[serde(default)]
+    request_hash: Option<String>,
 }
 
 const ORDER_COLUMNS: &str = "order_id, client_id, customer_id, crypto, network, fiat, fiat_total_minor, \
     quote_json, quote_id, destination_address, status, tx_id, failure_reason, event_sequence, created_at, updated_at";
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-pub struct HistoryRow {
-    pub sequence: u32,
-    pub status: String,
-    pub failure_reason: Option<String>,
-    pub tx_id: Option<String>,
-    pub at: i64,
+/// The order columns of `o` and its status history as one JSON column, so that an
+/// order and its history are one statement.
+const WITH_HISTORY: &str = "o.order_id, o.client_id, o.customer_id, o.quote_json, o.quote_id, \
+    o.destination_address, o.status, o.tx_id, o.event_sequence, o.created_at, o.updated_at, \
+    (SELECT json_group_array(json_object('sequence', h.sequence, 'status', h.status, \
+       'failure_reason', h.failure_reason, 'at', h.at)) \
+     FROM order_status_history h WHERE h.order_id = o.order_id) AS history";
+
+/// The client a bearer key belongs to, as a subquery: reads scoped by the key digest
+/// (`?1`) need no earlier round trip to learn the client id.
+const CLIENT_OF_KEY: &str = "(SELECT client_id FROM clients WHERE api_key_sha256 = ?1)";
+
+#[derive(Debug, Deserialize)]
+struct HistoryEntry {
+    sequence: u32,
+    status: OrderStatus,
+    failure_reason: Option<FailureReason>,
+    at: i64,
 }
 
-/// A new order as it is written, with status `pending` and event sequence 1.
-pub struct NewOrder<'a> {
-    pub order_id: &'a str,
-    pub client_id: &'a str,
-    pub customer_id: &'a str,
-    pub crypto: &'a str,
-    pub network: &'a str,
-    pub fiat: &'a str,
-    pub fiat_total_minor: i64,
-    pub quote_json: &'a str,
-    pub quote_id: Option<&'a str>,
-    pub destination_address: &'a str,
-    pub initial_status: &'a str,
-    pub now_ms: i64,
-}
-
-/// Spending windows the insert must respect: the sum of the customer's counted orders
-/// created since `since_ms`, plus this order, must stay at most `max_minor`.
-pub struct LimitWindow {
-    pub since_ms: i64,
-    pub max_minor: Option<i64>,
+impl OrderRow {
+    /// The order in the core's wire shape (its history must have been selected).
+    pub fn into_response(self) -> Result<OrderResponse, StoreError> {
+        let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError::corrupt(format!("order {} {what}: {e}", self.order_id))
+        };
+        let pricing: QuoteBreakdown =
+            serde_json::from_str(&self.quote_json).map_err(|e| corrupt("pricing", &e))?;
+        let mut history: Vec<HistoryEntry> =
+            serde_json::from_str(self.history.as_deref().unwrap_or("[]"))
+                .map_err(|e| corrupt("history", &e))?;
+        history.sort_by_key(|h| h.sequence);
+        Ok(OrderResponse {
+            id: self.order_id,
+            customer_id: self.customer_id,
+            status: self.status,
+            destination_address: self.destination_address,
+            quote_id: self.quote_id,
+            pricing,
+            status_history: history
+                .into_iter()
+                .map(|h| StatusChange {
+                    status: h.status,
+                    at: ids::time_of(h.at),
+                    failure_reason: h.failure_reason,
+                })
+                .collect(),
+            tx_id: self.tx_id,
+            created_at: ids::time_of(self.created_at),
+            updated_at: ids::time_of(self.updated_at),
+        })
+    }
 }
 
 /// The first webhook event of the order, written in the same batch.
@@ -79,118 +113,211 @@ pub struct FirstEvent<'a> {
 }
 
 pub enum Placement {
-    Placed,
+    /// Written; the order as the insert returned it.
+    Placed(Box<OrderResponse>),
     /// The limit guard refused the insert; nothing was written.
     LimitReached,
     /// Another request with the same Idempotency-Key won; nothing of this one was written.
     DuplicateKey,
 }
 
-/// Counted fiat total (minor units) of a customer's orders in `fiat` since `since_ms`.
-pub async fn spent_since(
+/// What placing an order needs to know, read in one round trip.
+pub struct PlacementRead {
+    /// None for an unknown key.
+    pub client: Option<ClientRow>,
+    /// The earlier use of the Idempotency-Key.
+    pub prior: Option<PriorUse>,
+    pub spent_today_minor: i64,
+    pub spent_this_month_minor: i64,
+    /// The quote the request names, if it is this client's.
+    pub quote: Option<QuoteResponse>,
+}
+
+/// The facts of a placement, scoped by the bearer key's digest: the client, the earlier
+/// use of the Idempotency-Key, the customer's counted spending in `fiat` since each
+/// window start, and the named quote. One `batch`, one round trip.
+#[allow(clippy::too_many_arguments)]
+pub async fn placement_read(
     db: &D1Database,
-    client_id: &str,
+    key_digest: &str,
+    idempotency_key: &str,
     customer_id: &str,
     fiat: &str,
-    since_ms: i64,
-) -> Result<i64, ApiError> {
+    day_start_ms: i64,
+    month_start_ms: i64,
+    quote_id: Option<&str>,
+) -> Result<PlacementRead, StoreError> {
+    let client = super::clients::by_key_digest_statement(db, key_digest)?;
+    let prior = query!(
+        db,
+        &format!(
+            "SELECT k.request_hash, {WITH_HISTORY} FROM idempotency_keys k
+             JOIN orders o ON o.order_id = k.order_id
+             WHERE k.client_id = {CLIENT_OF_KEY} AND k.idem_key = ?2"
+        ),
+        key_digest,
+        idempotency_key
+    )?;
+    let spent = query!(
+        db,
+        &format!(
+            "SELECT COALESCE(SUM(CASE WHEN created_at >= ?4 THEN fiat_total_minor END), 0) AS today,
+                    COALESCE(SUM(fiat_total_minor), 0) AS this_month
+             FROM orders
+             WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
+               AND created_at >= ?5 AND status NOT IN {not_counted}",
+            not_counted = not_counted_statuses()
+        ),
+        key_digest,
+        customer_id,
+        fiat,
+        day_start_ms,
+        month_start_ms
+    )?;
+    let quote = query!(
+        db,
+        &format!(
+            "SELECT quote_json FROM quotes WHERE quote_id = ?2 AND client_id = {CLIENT_OF_KEY}"
+        ),
+        key_digest,
+        quote_id
+    )?;
+    let results = db.batch(vec![client, prior, spent, quote]).await?;
+    let [client, prior, spent, quote] = <[_; 4]>::try_from(results)
+        .map_err(|r: Vec<_>| StoreError::corrupt(format!("{} results for 4 reads", r.len())))?;
+
     #[derive(Deserialize)]
-    struct Sum {
-        total: i64,
+    struct Sums {
+        today: i64,
+        this_month: i64,
     }
-    let sql = format!(
-        "SELECT COALESCE(SUM(fiat_total_minor), 0) AS total FROM orders
-         WHERE client_id = ?1 AND customer_id = ?2 AND fiat = ?3 AND created_at >= ?4
-           AND status NOT IN {not_counted}",
-        not_counted = not_counted_statuses()
-    );
-    let sum = query!(db, &sql, client_id, customer_id, fiat, since_ms)?
-        .first::<Sum>(None)
-        .await?;
-    Ok(sum.map_or(0, |s| s.total))
+    #[derive(Deserialize)]
+    struct QuoteRow {
+        quote_json: String,
+    }
+    let prior = match prior.results::<OrderRow>()?.pop() {
+        Some(mut row) => Some(PriorUse {
+            fingerprint: row.request_hash.take().unwrap_or_default(),
+            order: row.into_response()?,
+        }),
+        None => None,
+    };
+    let sums = spent.results::<Sums>()?.into_iter().next();
+    let quote = match quote.results::<QuoteRow>()?.into_iter().next() {
+        Some(row) => Some(
+            serde_json::from_str(&row.quote_json)
+                .map_err(|e| StoreError::corrupt(format!("stored quote: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(PlacementRead {
+        client: client.results::<ClientRow>()?.into_iter().next(),
+        prior,
+        spent_today_minor: sums.as_ref().map_or(0, |s| s.today),
+        spent_this_month_minor: sums.as_ref().map_or(0, |s| s.this_month),
+        quote,
+    })
 }
 
 /// Writes the order, its idempotency key, its first history row and its first webhook
-/// event, or nothing at all.
+/// event, or nothing at all. The insert is guarded by the plan's limit values: the
+/// customer's counted spending since each window start plus this order stays within
+/// each limit, checked by the statement itself (a statement runs alone in D1).
 pub async fn place(
     db: &D1Database,
-    order: &NewOrder<'_>,
-    windows: &[LimitWindow; 2],
+    client_id: &str,
+    new: &NewOrder,
     idempotency_key: &str,
     request_hash: &str,
     event: &FirstEvent<'_>,
-) -> Result<Placement, ApiError> {
+) -> Result<Placement, StoreError> {
+    let order = &new.order;
+    let pricing = &order.pricing;
+    let now_ms = order.created_at.unix_millis();
+    let quote_json = serde_json::to_string(pricing).map_err(StoreError::corrupt)?;
     let window_guard = |since: usize, max: usize| {
         format!(
-            "(?{max} IS NULL OR (SELECT COALESCE(SUM(fiat_total_minor), 0) FROM orders
+            "(SELECT COALESCE(SUM(fiat_total_minor), 0) FROM orders
                WHERE client_id = ?2 AND customer_id = ?3 AND fiat = ?6 AND created_at >= ?{since}
-                 AND status NOT IN {not_counted}) + ?7 <= ?{max})",
+                 AND status NOT IN {not_counted}) + ?7 <= ?{max}",
             not_counted = not_counted_statuses()
         )
     };
     let insert_order = format!(
         "INSERT INTO orders ({ORDER_COLUMNS})
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, 1, ?12, ?12
-         WHERE {} AND {}",
+         WHERE {} AND {}
+         RETURNING order_id, client_id, customer_id, quote_json, quote_id, destination_address,
+                   status, tx_id, event_sequence, created_at, updated_at",
         window_guard(13, 14),
         window_guard(15, 16)
     );
     let insert_order = query!(
         db,
         &insert_order,
-        order.order_id,
-        order.client_id,
+        order.id,
+        client_id,
         order.customer_id,
-        order.crypto,
-        order.network,
-        order.fiat,
-        order.fiat_total_minor,
-        order.quote_json,
+        pricing.crypto.ticker(),
+        pricing.network.as_str(),
+        pricing.fiat.ticker(),
+        new.fiat_total_minor,
+        quote_json,
         order.quote_id,
         order.destination_address,
-        order.initial_status,
-        order.now_ms,
-        windows[0].since_ms,
-        windows[0].max_minor,
-        windows[1].since_ms,
-        windows[1].max_minor
+        order.status.as_str(),
+        now_ms,
+        new.guard.day_start.unix_millis(),
+        new.guard.daily_limit_minor,
+        new.guard.month_start.unix_millis(),
+        new.guard.monthly_limit_minor
     )?;
     let insert_key = query!(
         db,
         "INSERT INTO idempotency_keys (client_id, idem_key, request_hash, order_id, created_at)
          SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = ?4)",
-        order.client_id,
+        client_id,
         idempotency_key,
         request_hash,
-        order.order_id,
-        order.now_ms
+        order.id,
+        now_ms
     )?;
     let insert_history = query!(
         db,
         "INSERT INTO order_status_history (order_id, sequence, status, failure_reason, tx_id, at)
-         SELECT ?1, 1, ?2, NULL, NULL, ?3 WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)",
-        order.order_id,
-        order.initial_status,
-        order.now_ms
+         SELECT ?1, 1, ?2, NULL, NULL, ?3 WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)
+         RETURNING json_array(json_object('sequence', sequence, 'status', status,
+                   'failure_reason', failure_reason, 'at', at)) AS history",
+        order.id,
+        order.status.as_str(),
+        now_ms
     )?;
-    let insert_event =
-        insert_event_if(db, order.order_id, 1, order.client_id, event, order.now_ms)?;
+    let insert_event = insert_event_if(db, &order.id, 1, client_id, event, now_ms)?;
 
-    match db
+    let results = match db
         .batch(vec![insert_order, insert_key, insert_history, insert_event])
         .await
     {
-        Ok(results) => {
-            let inserted = results.first().map(changes).transpose()?.unwrap_or(0);
-            Ok(if inserted == 1 {
-                Placement::Placed
-            } else {
-                Placement::LimitReached
-            })
-        }
-        Err(e) if is_unique_violation(&e) => Ok(Placement::DuplicateKey),
-        Err(e) => Err(e.into()),
+        Ok(results) => results,
+        Err(e) if is_unique_violation(&e) => return Ok(Placement::DuplicateKey),
+        Err(e) => return Err(e.into()),
+    };
+    #[derive(Deserialize)]
+    struct History {
+        history: String,
     }
+    let mut written = match results.first() {
+        Some(r) => r.results::<OrderRow>()?,
+        None => Vec::new(),
+    };
+    let Some(mut row) = written.pop() else {
+        return Ok(Placement::LimitReached);
+    };
+    row.history = match results.get(2) {
+        Some(r) => r.results::<History>()?.pop().map(|h| h.history),
+        None => None,
+    };
+    Ok(Placement::Placed(Box::new(row.into_response()?)))
 }
 
 /// Inserts a webhook event only when the order is at `sequence` (the statement before
@@ -202,7 +329,7 @@ fn insert_event_if(
     client_id: &str,
     event: &FirstEvent<'_>,
     now_ms: i64,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     Ok(query!(
         db,
         "INSERT INTO webhook_events (event_id, client_id, order_id, sequence, body, attempts, created_at)
@@ -217,123 +344,130 @@ fn insert_event_if(
     )?)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct IdempotencyRow {
-    pub request_hash: String,
-    pub order_id: String,
-}
-
-pub async fn idempotency_key(
+/// The client of a bearer key and one of its orders (None: unknown key, or no such
+/// order of this client), in one round trip.
+pub async fn get_for_key(
     db: &D1Database,
-    client_id: &str,
-    key: &str,
-) -> Result<Option<IdempotencyRow>, ApiError> {
-    Ok(query!(
-        db,
-        "SELECT request_hash, order_id FROM idempotency_keys WHERE client_id = ?1 AND idem_key = ?2",
-        client_id,
-        key
-    )?
-    .first::<IdempotencyRow>(None)
-    .await?)
-}
-
-/// One order of one client; None for another client's order.
-pub async fn get(
-    db: &D1Database,
-    client_id: &str,
+    key_digest: &str,
     order_id: &str,
-) -> Result<Option<OrderRow>, ApiError> {
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1 AND client_id = ?2");
-    Ok(query!(db, &sql, order_id, client_id)?
-        .first::<OrderRow>(None)
-        .await?)
+) -> Result<(Option<ClientRow>, Option<OrderResponse>), StoreError> {
+    let client = super::clients::by_key_digest_statement(db, key_digest)?;
+    let order = query!(
+        db,
+        &format!(
+            "SELECT {WITH_HISTORY} FROM orders o
+             WHERE o.order_id = ?2 AND o.client_id = {CLIENT_OF_KEY}"
+        ),
+        key_digest,
+        order_id
+    )?;
+    let results = db.batch(vec![client, order]).await?;
+    let mut results = results.into_iter();
+    let client = match results.next() {
+        Some(r) => r.results::<ClientRow>()?.pop(),
+        None => None,
+    };
+    let order = match results.next() {
+        Some(r) => r.results::<OrderRow>()?.pop(),
+        None => None,
+    };
+    Ok((client, order.map(OrderRow::into_response).transpose()?))
 }
 
 /// An order by id alone, for the settlement queue (which acts for every client).
 pub async fn get_for_settlement(
     db: &D1Database,
     order_id: &str,
-) -> Result<Option<OrderRow>, ApiError> {
+) -> Result<Option<OrderRow>, StoreError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1");
     Ok(query!(db, &sql, order_id)?.first::<OrderRow>(None).await?)
 }
 
-pub async fn history(db: &D1Database, order_id: &str) -> Result<Vec<HistoryRow>, ApiError> {
-    Ok(query!(
-        db,
-        "SELECT sequence, status, failure_reason, tx_id, at FROM order_status_history
-         WHERE order_id = ?1 ORDER BY sequence",
-        order_id
-    )?
-    .all()
-    .await?
-    .results::<HistoryRow>()?)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct HistoryOfRow {
-    pub order_id: String,
-    pub sequence: u32,
-    pub status: String,
-    pub failure_reason: Option<String>,
-    pub tx_id: Option<String>,
-    pub at: i64,
-}
-
-/// The history of several orders in one query (a page of a list).
-pub async fn histories(db: &D1Database, order_ids: &[&str]) -> Result<Vec<HistoryOfRow>, ApiError> {
-    if order_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids = serde_json::to_string(order_ids).map_err(ApiError::internal)?;
-    Ok(query!(
-        db,
-        "SELECT order_id, sequence, status, failure_reason, tx_id, at FROM order_status_history
-         WHERE order_id IN (SELECT value FROM json_each(?1)) ORDER BY order_id, sequence",
-        ids
-    )?
-    .all()
-    .await?
-    .results::<HistoryOfRow>()?)
-}
-
 /// Position after which a page starts: the last row of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     pub created_at: i64,
     pub order_id: String,
 }
 
-/// A customer's orders, newest first, at most `limit`, after `cursor`, optionally of one status.
+/// Which of a customer's orders a list returns; `None` does not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub crypto: Option<cryptoexchange_core::Crypto>,
+    /// Created at or after (Unix ms).
+    pub created_from_ms: Option<i64>,
+    /// Created before (Unix ms).
+    pub created_to_ms: Option<i64>,
+    pub destination_address: Option<String>,
+}
+
+/// A customer's orders with their histories, newest first, at most `limit`, after
+/// `cursor`, matching `filter`. One statement, which names only the filters given, so
+/// that SQLite can use the index of an equality filter (migration 0002).
 pub async fn list(
     db: &D1Database,
     client_id: &str,
     customer_id: &str,
-    status: Option<&str>,
+    filter: &OrderFilter,
     cursor: Option<&Cursor>,
     limit: u32,
-) -> Result<Vec<OrderRow>, ApiError> {
+) -> Result<Vec<(Cursor, OrderResponse)>, StoreError> {
+    let mut conditions = vec![
+        "o.client_id = ?1".to_owned(),
+        "o.customer_id = ?2".to_owned(),
+    ];
+    let mut values: Vec<JsValue> = vec![client_id.into(), customer_id.into()];
+    let mut when = |condition: &str, value: JsValue| {
+        values.push(value);
+        conditions.push(condition.replace('?', &format!("?{}", values.len())));
+    };
+    if let Some(status) = filter.status {
+        when("o.status = ?", status.as_str().into());
+    }
+    if let Some(crypto) = filter.crypto {
+        when("o.crypto = ?", crypto.ticker().into());
+    }
+    if let Some(address) = &filter.destination_address {
+        when("o.destination_address = ?", address.as_str().into());
+    }
+    // Milliseconds stay below 2^53, exact as JS numbers.
+    if let Some(from) = filter.created_from_ms {
+        when("o.created_at >= ?", (from as f64).into());
+    }
+    if let Some(to) = filter.created_to_ms {
+        when("o.created_at < ?", (to as f64).into());
+    }
+    if let Some(c) = cursor {
+        values.push((c.created_at as f64).into());
+        values.push(c.order_id.as_str().into());
+        let (at, id) = (values.len() - 1, values.len());
+        conditions.push(format!(
+            "(o.created_at < ?{at} OR (o.created_at = ?{at} AND o.order_id < ?{id}))"
+        ));
+    }
+    values.push(limit.into());
     let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders
-         WHERE client_id = ?1 AND customer_id = ?2
-           AND (?3 IS NULL OR status = ?3)
-           AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND order_id < ?5))
-         ORDER BY created_at DESC, order_id DESC
-         LIMIT ?6"
+        "SELECT {WITH_HISTORY} FROM orders o WHERE {}
+         ORDER BY o.created_at DESC, o.order_id DESC LIMIT ?{}",
+        conditions.join(" AND "),
+        values.len()
     );
-    Ok(query!(
-        db,
-        &sql,
-        client_id,
-        customer_id,
-        status,
-        cursor.map(|c| c.created_at),
-        cursor.map(|c| c.order_id.as_str()),
-        limit
-    )?
-    .all()
-    .await?
-    .results::<OrderRow>()?)
+    let rows = db
+        .prepare(&sql)
+        .bind(&values)?
+        .all()
+        .await?
+        .results::<OrderRow>()?;
+    rows.into_iter()
+        .map(|row| {
+            let cursor = Cursor {
+                created_at: row.created_at,
+                order_id: row.order_id.clone(),
+            };
+            Ok((cursor, row.into_response()?))
+        })
+        .collect()
 }
 
 /// A status change decided by the core, applied only if the order is still where the
@@ -358,7 +492,7 @@ pub struct LedgerEntry<'a> {
 }
 
 /// Applies a transition; false when the order had already moved (nothing written).
-pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, ApiError> {
+pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, StoreError> {
     let to_sequence = t.from_sequence + 1;
     let update = query!(
         db,

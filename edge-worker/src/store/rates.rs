@@ -3,16 +3,16 @@
 
 use worker::KvStore;
 
-use crate::problem::ApiError;
+use super::StoreError;
 
 const RATE_BOOK_KEY: &str = "rates:book";
 
 /// The stored JSON of the rate book, if any was ever written.
-pub async fn book(kv: &KvStore) -> Result<Option<String>, ApiError> {
+pub async fn book(kv: &KvStore) -> Result<Option<String>, StoreError> {
     Ok(kv.get(RATE_BOOK_KEY).text().await?)
 }
 
-pub async fn put_book(kv: &KvStore, json: &str) -> Result<(), ApiError> {
+pub async fn put_book(kv: &KvStore, json: &str) -> Result<(), StoreError> {
     kv.put(RATE_BOOK_KEY, json)?.execute().await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::{query, D1Database};
 
-use crate::problem::ApiError;
+use super::StoreError;
 
 #[derive(Debug, Deserialize)]
 pub struct EventRow {
@@ -13,7 +13,7 @@ pub struct EventRow {
     pub delivered_at: Option<i64>,
 }
 
-pub async fn get(db: &D1Database, event_id: &str) -> Result<Option<EventRow>, ApiError> {
+pub async fn get(db: &D1Database, event_id: &str) -> Result<Option<EventRow>, StoreError> {
     Ok(query!(
         db,
         "SELECT event_id, client_id, body, attempts, delivered_at FROM webhook_events WHERE event_id = ?1",
@@ -29,7 +29,7 @@ pub async fn record_attempt(
     event_id: &str,
     now_ms: i64,
     error: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let delivered_at = error.is_none().then_some(now_ms);
     query!(
         db,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Serialize;
 
 use crate::{Crypto, Network};
 
@@ -30,7 +30,11 @@ impl Bech32Variant {
 /// byte and hash; for Ethereum they count hex digits after `0x`. Lengths in
 /// `TooLong`/`TooShort` and positions in `BadCharacter` count characters of
 /// the input after surrounding whitespace is trimmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialized as its `code` (the variant) and its facts (the fields); the message
+/// is `Display`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AddressError {
     /// Nothing (or only whitespace) was given.
@@ -70,7 +74,8 @@ pub enum AddressError {
 }
 
 impl AddressError {
-    /// Stable machine code, part of the public API (JS and HTTP).
+    /// The `code` of the serialized form as a constant, for the hot path of bulk
+    /// validation (a test checks both agree for every variant).
     pub fn code(&self) -> &'static str {
         match self {
             AddressError::Empty => "empty",
@@ -158,70 +163,3 @@ impl fmt::Display for AddressError {
 }
 
 impl std::error::Error for AddressError {}
-
-/// `{ "code": ..., "message": ..., <facts> }`: the shape JS and HTTP callers see.
-impl Serialize for AddressError {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("code", self.code())?;
-        map.serialize_entry("message", &self.to_string())?;
-        match self {
-            AddressError::TooLong { max, found } => {
-                map.serialize_entry("max", max)?;
-                map.serialize_entry("found", found)?;
-            }
-            AddressError::TooShort { min, found } => {
-                map.serialize_entry("min", min)?;
-                map.serialize_entry("found", found)?;
-            }
-            AddressError::BadCharacter {
-                position,
-                character,
-            } => {
-                map.serialize_entry("position", position)?;
-                map.serialize_entry("character", character)?;
-            }
-            AddressError::WrongNetwork { expected, found } => {
-                map.serialize_entry("expected", expected)?;
-                map.serialize_entry("found", found)?;
-            }
-            AddressError::WrongCurrency { expected, found } => {
-                map.serialize_entry("expected", expected)?;
-                map.serialize_entry("found", found)?;
-            }
-            AddressError::BadLength { expected, found } => {
-                map.serialize_entry("expected", expected)?;
-                map.serialize_entry("found", found)?;
-            }
-            AddressError::WrongBech32Variant {
-                witness_version,
-                expected,
-                found,
-            } => {
-                map.serialize_entry("witness_version", witness_version)?;
-                map.serialize_entry("expected", expected)?;
-                map.serialize_entry("found", found)?;
-            }
-            AddressError::BadWitnessVersion { version } => {
-                map.serialize_entry("version", version)?;
-            }
-            AddressError::BadWitnessProgramLength {
-                witness_version,
-                length,
-            } => {
-                map.serialize_entry("witness_version", witness_version)?;
-                map.serialize_entry("length", length)?;
-            }
-            AddressError::UnsupportedCurrencyNetwork { currency, network } => {
-                map.serialize_entry("currency", currency)?;
-                map.serialize_entry("network", network)?;
-            }
-            AddressError::Empty
-            | AddressError::BadChecksum
-            | AddressError::UnknownPrefix
-            | AddressError::MixedCase
-            | AddressError::BadPadding => {}
-        }
-        map.end()
-    }
-}

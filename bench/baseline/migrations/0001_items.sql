@@ -1,0 +1,5 @@
+CREATE TABLE items (
+  id          TEXT PRIMARY KEY,
+  body        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
