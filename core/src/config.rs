@@ -2,7 +2,7 @@
 //! validation.
 //!
 //! The struct is also the wire type of `GET /v1/config` and of the `config`
-//! in `POST /admin/clients`. Limits are per fiat currency (the `fiat` map):
+//! in `POST /v1/admin/clients`. Limits are per fiat currency (the `fiat` map):
 //! each fiat has its own order minimum/maximum, daily and monthly limit and
 //! fixed service fee, so no conversion between fiats is ever needed.
 
@@ -24,6 +24,7 @@ pub const MAX_QUOTE_VALIDITY_SECONDS: u32 = 3600;
 pub const MAX_RATE_AGE_SECONDS: u32 = 86_400;
 
 /// Everything that makes one client's service different from another's.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
@@ -34,9 +35,11 @@ pub struct ClientConfig {
     pub crypto: BTreeMap<Crypto, CryptoSettings>,
     /// Percent of the crypto's cost at the effective price ("1.5" = 1.5 %).
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub service_fee_percent: Decimal,
     /// Percent added to the mid price to get the effective price.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub spread_percent: Decimal,
     pub quote_validity_seconds: u32,
     /// A rate observed longer ago than this cannot be quoted.
@@ -49,35 +52,44 @@ pub struct ClientConfig {
 }
 
 /// Per fiat currency: all amounts in that currency, at its minor unit.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FiatSettings {
     /// Smallest order, measured on what the customer pays (`fiat_amount`).
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub min_order: Decimal,
     /// Largest order, measured on what the customer pays.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub max_order: Decimal,
     /// Per customer, per UTC calendar day.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub daily_limit: Decimal,
     /// Per customer, per UTC calendar month.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub monthly_limit: Decimal,
     /// Added to every order's service fee.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub service_fee_fixed: Decimal,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CryptoSettings {
     pub networks: Vec<Network>,
     /// Paid on-chain per order, in the crypto, at its precision.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub network_fee: Decimal,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct XpubSettings {

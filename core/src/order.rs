@@ -19,6 +19,7 @@ use crate::currency::{Crypto, Fiat, Network};
 use crate::trade::{check_trade, Trade, TradeError, TradeRequest};
 
 /// Where an order is in its life.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -87,6 +88,7 @@ pub const ALLOWED: [(OrderStatus, OrderStatus); 7] = [
 ];
 
 /// Why an order failed.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

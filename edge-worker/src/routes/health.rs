@@ -1,6 +1,6 @@
 //! `GET /healthz`: the worker runs and D1 answers.
 
-use serde_json::json;
+use cryptoexchange_core::api::Health;
 use worker::{Env, Response};
 
 use crate::problem::ApiError;
@@ -8,5 +8,10 @@ use crate::store;
 
 pub async fn get(env: &Env) -> Result<Response, ApiError> {
     store::ping(&env.d1("DB")?).await?;
-    super::json(200, &json!({ "status": "ok" }))
+    super::json(
+        200,
+        &Health {
+            status: "ok".into(),
+        },
+    )
 }
