@@ -117,6 +117,7 @@ test('every example request gets the answer its example response shows', async (
     const r = await call(worker.url, req.method, req.url, { headers: req.headers, body: req.body });
     if (id === 'createClient') Object.assign(run, { client_id: r.body.client_id, api_key: r.body.api_key, webhook_secret: r.body.webhook_secret });
     if (id === 'placeOrder') run.order_id = r.body.id;
+    if (id === 'createQuote') run.quote_id = r.body.id;
     if (UPDATE) {
       const partial = id === 'getOpenApi';
       const body = partial ? { openapi: r.body.openapi, info: r.body.info } : shown(r.body);
