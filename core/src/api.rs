@@ -190,14 +190,13 @@ pub struct QuoteResponse {
 }
 
 /// `POST /v1/customers/{customer_id}/orders`. `customer_id` is the client's own id of
-/// its end user (limits are per customer); in the body it may be left out, and must equal
-/// the path's when given.
+/// its end user (limits are per customer), named by the path; the worker fills it in, and a
+/// body that names another customer is refused (so the document leaves it out of the body).
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(transform = crate::schema::customer_id_from_path))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderRequest {
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::CustomerId"))]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub customer_id: String,
     #[cfg_attr(feature = "schema", schemars(with = "crate::Crypto"))]
     pub crypto: String,
@@ -254,6 +253,10 @@ pub struct OrderResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrdersPage {
     pub orders: Vec<OrderResponse>,
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::PageCursor>")
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -267,7 +270,7 @@ pub struct ValidateAddressRequest {
     #[serde(default)]
     #[cfg_attr(feature = "schema", schemars(with = "Option<crate::Network>"))]
     pub network: Option<String>,
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::AddressString"))]
+    /// Any text: what is not an address of `currency` is answered `valid: false`.
     pub address: String,
 }
 
@@ -276,6 +279,7 @@ pub struct ValidateAddressRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DisplayName"))]
     pub name: String,
     pub config: ClientConfig,
 }

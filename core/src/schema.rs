@@ -36,10 +36,13 @@ macro_rules! string_format {
     };
 }
 
+// At most 10 significant integer digits (money::MAX_INTEGER_DIGITS) and 18 significant decimals
+// (money::MAX_WIRE_DECIMALS); leading zeros before and trailing zeros after are free.
 string_format!(
-    /// A non-negative decimal amount as a string, at most its currency's decimals.
+    /// A non-negative decimal amount as a string ("100.00"): at most 10 integer digits, and
+    /// at most the decimals of its currency, which the core checks with a precise code.
     DecimalString,
-    r"^[0-9]+(\.[0-9]+)?$",
+    r"^0*[0-9]{1,10}(\.[0-9]{1,18}0*)?$",
     64,
     "100.00"
 );
@@ -47,7 +50,7 @@ string_format!(
 string_format!(
     /// A decimal amount as a string that may be negative (a balance in the mempool).
     SignedDecimalString,
-    r"^-?[0-9]+(\.[0-9]+)?$",
+    r"^-?0*[0-9]{1,10}(\.[0-9]{1,18}0*)?$",
     64,
     "0.00125000"
 );
@@ -101,6 +104,22 @@ string_format!(
     "cli_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 );
 
+string_format!(
+    /// A name shown to people: 1 to 100 characters, not only white space.
+    DisplayName,
+    r"\S",
+    100,
+    "Demo shop"
+);
+
+string_format!(
+    /// `next_cursor` of the previous page, passed back unchanged.
+    PageCursor,
+    r"^(2d)?(3[0-9]){1,18}3a([2-7][0-9a-f])*$",
+    200,
+    "313736343833383430303030303a33663861326331652d356237642d346539662d613163332d306432653466366138623963"
+);
+
 /// The ticker an amount is given in: a fiat (what the customer spends) or a crypto
 /// (what the customer receives).
 pub struct AmountCurrency;
@@ -133,13 +152,5 @@ impl JsonSchema for Timestamp {
             "description": "An RFC 3339 UTC time in whole seconds.",
             "examples": ["2026-01-15T09:30:00Z"],
         })
-    }
-}
-
-/// `PlaceOrderRequest.customer_id` is optional on the wire: the worker takes it from the
-/// path when the body leaves it out.
-pub fn customer_id_from_path(schema: &mut Schema) {
-    if let Some(serde_json::Value::Array(required)) = schema.get_mut("required") {
-        required.retain(|field| field != "customer_id");
     }
 }

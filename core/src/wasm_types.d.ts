@@ -5,7 +5,7 @@ export type Currency = "BTC" | "LTC" | "DOGE" | "BCH" | "ETH";
 export type FiatCurrency = "EUR" | "USD" | "GBP" | "CHF" | "JPY";
 /** Which chain of a currency: the real one or a test chain. */
 export type Network = "mainnet" | "testnet" | "signet" | "regtest";
-/** A non-negative decimal amount as a string, at most its currency's decimals. */
+/** A non-negative decimal amount as a string ("100.00"): at most 10 integer digits, and at most the decimals of its currency, which the core checks with a precise code. */
 export type DecimalString = string;
 /** An RFC 3339 UTC time in whole seconds. */
 export type Timestamp = string;
@@ -84,7 +84,7 @@ export interface ClientConfig {
   };
   /** A rate observed longer ago than this cannot be quoted. */
   max_rate_age_seconds: number;
-  name: string;
+  name: DisplayName;
   quote_validity_seconds: number;
   /** Percent of the crypto's cost at the effective price ("1.5" = 1.5 %). */
   service_fee_percent: DecimalString;

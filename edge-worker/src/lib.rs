@@ -42,7 +42,10 @@ async fn route(req: Request, env: &Env) -> Result<Response, ApiError> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
+    // workers-rs reads a method it does not know (QUERY, ...) as GET: refuse those instead.
+    let known_method = req.inner().method().eq_ignore_ascii_case(method.as_ref());
     match (method.clone(), segments.as_slice()) {
+        (_, segs) if !known_method && is_api_path(segs) => refuse(segs),
         (Get, ["healthz"]) => health::get(env).await,
         (Get, ["openapi.json"]) => openapi::get(),
 
@@ -78,7 +81,7 @@ async fn route(req: Request, env: &Env) -> Result<Response, ApiError> {
         (Get, ["v1", "customers", customer, "orders"]) => orders::list(&req, env, customer).await,
         (Get, ["v1", "orders", id]) => orders::get(&req, env, id).await,
 
-        (_, segs) if is_api_path(segs) => Err(known_path_or_404(segs)),
+        (_, segs) if is_api_path(segs) => refuse(segs),
         _ => serve_asset(req, env).await,
     }
 }
@@ -90,30 +93,39 @@ fn is_api_path(segments: &[&str]) -> bool {
     )
 }
 
-/// 405 for a known path with another method, 404 for anything else under the API.
-fn known_path_or_404(segments: &[&str]) -> ApiError {
-    let known = matches!(
-        segments,
-        ["healthz"]
-            | ["openapi.json"]
-            | ["v1", "admin", "clients"]
-            | ["v1", "admin", "clients", _, "config"]
-            | ["v1", "admin", "rates"]
-            | ["v1", "admin", "rates", "refresh"]
-            | ["v1", "config"]
-            | ["v1", "rates"]
-            | ["v1", "quotes"]
-            | ["v1", "customers", _, "addresses"]
-            | ["v1", "addresses", "validate"]
-            | ["v1", "addresses", _, _, "balance"]
-            | ["v1", "customers", _, "orders"]
-            | ["v1", "orders", _]
-    );
-    if known {
-        ApiError::MethodNotAllowed
-    } else {
-        ApiError::NotFound { what: "endpoint" }
+/// 405 with `Allow` for a known path called with another method, 404 for any other path.
+fn refuse(segments: &[&str]) -> Result<Response, ApiError> {
+    match allowed_methods(segments) {
+        Some(allow) => Ok(method_not_allowed(allow)),
+        None => Err(ApiError::NotFound { what: "endpoint" }),
     }
+}
+
+/// The methods a known API path takes (405's `Allow` header); None for an unknown path.
+fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
+    Some(match segments {
+        ["healthz"] | ["openapi.json"] => "GET",
+        ["v1", "admin", "clients"] => "POST",
+        ["v1", "admin", "clients", _, "config"] => "GET, PUT",
+        ["v1", "admin", "rates"] => "PUT",
+        ["v1", "admin", "rates", "refresh"] => "POST",
+        ["v1", "config"] | ["v1", "rates"] => "GET",
+        ["v1", "quotes"] => "POST",
+        ["v1", "customers", _, "addresses"] => "GET, POST",
+        ["v1", "addresses", "validate"] => "POST",
+        ["v1", "addresses", _, _, "balance"] => "GET",
+        ["v1", "customers", _, "orders"] => "GET, POST",
+        ["v1", "orders", _] => "GET",
+        _ => return None,
+    })
+}
+
+/// 405 `method_not_allowed` with the `Allow` header RFC 9110 asks for.
+fn method_not_allowed(allow: &str) -> Response {
+    let mut response = ApiError::MethodNotAllowed.into_response();
+    // Setting a constant header on a fresh response cannot fail in practice.
+    let _ = response.headers_mut().set("allow", allow);
+    response
 }
 
 async fn serve_asset(req: Request, env: &Env) -> Result<Response, ApiError> {

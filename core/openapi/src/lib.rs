@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use cryptoexchange_core::api::{self, error_codes};
 use cryptoexchange_core::config::ClientConfig;
 use cryptoexchange_core::order::OrderStatus;
-use cryptoexchange_core::schema::{CustomerId, IdempotencyKey, OrderId};
+use cryptoexchange_core::schema::{CustomerId, IdempotencyKey, OrderId, PageCursor};
 use cryptoexchange_core::{Crypto, ValidAddress};
 use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -113,10 +113,6 @@ fn client_id_schema(_: &mut SchemaGenerator) -> Schema {
 
 fn limit_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 })
-}
-
-fn cursor_schema(_: &mut SchemaGenerator) -> Schema {
-    schemars::json_schema!({ "type": "string", "maxLength": 200 })
 }
 
 fn address_validation(generator: &mut SchemaGenerator) -> Schema {
@@ -442,7 +438,7 @@ pub fn operations() -> Vec<Operation> {
                     location: In::Query,
                     required: false,
                     description: "`next_cursor` of the previous page",
-                    schema: cursor_schema,
+                    schema: of::<PageCursor>,
                 },
                 Param {
                     name: "status",
@@ -532,6 +528,27 @@ fn problem_response(description: &str) -> Value {
             "schema": { "$ref": "#/components/schemas/Problem" },
         } },
     })
+}
+
+/// Gives integers of a sized Rust type (schemars' `format`) their bounds, so values the type
+/// cannot hold are outside the document too.
+fn bound_integers(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let max = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                _ => None,
+            };
+            if let Some(max) = max {
+                map.entry("maximum").or_insert(json!(max));
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
 }
 
 /// Replaces every `$ref` to a renamed schema inside `value`.
@@ -673,6 +690,7 @@ pub fn document() -> Result<Value, String> {
             rename_refs(params, &renamed);
         }
     }
+    schemas.values_mut().for_each(bound_integers);
     schemas.insert("Problem".into(), problem_schema());
     schemas.insert(
         "ErrorCode".into(),
