@@ -28,7 +28,7 @@ after(async () => {
   await esplora?.stop();
 });
 
-test('schemathesis finds nothing with all its checks', { timeout: 900_000 }, async () => {
+test('schemathesis finds nothing with all its checks', { timeout: 900_000 }, async (t) => {
   assert.ok(existsSync(BIN), `${BIN} is missing: run scripts/setup`);
   const args = [
     '--config-file', join(ROOT, 'tests', 'api', 'schemathesis.toml'),
@@ -44,5 +44,7 @@ test('schemathesis finds nothing with all its checks', { timeout: 900_000 }, asy
   child.stderr.on('data', (d) => { output += d; });
   const code = await new Promise((resolve) => child.on('close', resolve));
   if (code !== 0) process.stdout.write(output);
+  const summary = output.split('\n').filter((l) => /generated|Operations:|Seed:|passed|failures/.test(l));
+  t.diagnostic(summary.map((l) => l.trim()).join(' | '));
   assert.equal(code, 0, `schemathesis failed (exit ${code}); its report is above`);
 });
