@@ -4,6 +4,8 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 WORKER_BUILD_VERSION="0.8.7"
+# PyPI, into .venv/ (scripts/setup): the property-based API tester of tests/api/schemathesis.test.mjs.
+SCHEMATHESIS_VERSION="4.32.5"
 cd "$ROOT"
 export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CC_wasm32_unknown_unknown=clang-19

@@ -17,12 +17,14 @@ use crate::order::{FailureReason, OrderStatus};
 use crate::time::Timestamp;
 
 /// One rate of `GET /v1/rates`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateEntry {
     pub crypto: Crypto,
     pub fiat: Fiat,
     /// The mid price of one unit of `crypto` in `fiat`.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub price: Decimal,
     pub observed_at: Timestamp,
     pub source: String,
@@ -42,6 +44,7 @@ pub struct RateEntry {
 }
 
 /// The state of one pair's price.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RateStatus {
@@ -52,12 +55,17 @@ pub enum RateStatus {
 }
 
 /// One source's contribution to a pair in the last refresh.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceReport {
     pub name: String,
     /// Its mid price as reported (may be zero or negative when refused); null when
     /// the source gave nothing.
     #[serde(with = "crate::aggregate::signed_decimal_opt")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::SignedDecimalString>")
+    )]
     pub price: Option<Decimal>,
     pub observed_at: Option<Timestamp>,
     /// Whether it made the published median.
@@ -67,6 +75,7 @@ pub struct SourceReport {
 }
 
 /// `GET /v1/rates`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RatesResponse {
     pub rates: Vec<RateEntry>,
@@ -76,47 +85,64 @@ pub struct RatesResponse {
 /// `POST /v1/quotes` (and the input of `estimate`). `amount_currency` is the
 /// fiat ticker ("I spend 100.00 EUR") or the crypto ticker ("I want to
 /// receive 0.0025 BTC").
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Crypto"))]
     pub crypto: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Network"))]
     pub network: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Fiat"))]
     pub fiat: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub amount: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::AmountCurrency"))]
     pub amount_currency: String,
 }
 
 /// The service fee: `percent` of the crypto's cost at the effective price,
 /// plus `fixed`, both in the fiat.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceFee {
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub percent: Decimal,
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub fixed: Decimal,
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub fiat: Decimal,
 }
 
 /// What the spread costs: the crypto's cost at the effective price minus
 /// its value at the mid price.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpreadFee {
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub percent: Decimal,
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub fiat: Decimal,
 }
 
 /// The on-chain fee, paid in the crypto by the service and charged in fiat.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkFee {
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub crypto: Decimal,
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub fiat: Decimal,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fees {
     pub service: ServiceFee,
@@ -124,11 +150,13 @@ pub struct Fees {
     pub network: NetworkFee,
     /// service.fiat + spread.fiat + network.fiat.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub total: Decimal,
 }
 
 /// Everything of a quote but its id and expiry. Invariant (exact):
 /// `fiat_amount = crypto_value + fees.total`. See docs/pricing.md.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteBreakdown {
     pub crypto: Crypto,
@@ -136,22 +164,29 @@ pub struct QuoteBreakdown {
     pub fiat: Fiat,
     /// The amount as requested, at its currency's precision.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub amount: Decimal,
     /// The ticker the request's amount was given in.
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::AmountCurrency"))]
     pub amount_currency: String,
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub mid_price: Decimal,
     /// The effective price: mid_price × (1 + spread percent / 100).
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub price: Decimal,
     /// What the customer receives at the destination address.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub crypto_amount: Decimal,
     /// What the customer pays, all fees included.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub fiat_amount: Decimal,
     /// crypto_amount at the mid price, rounded up to the minor unit.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub crypto_value: Decimal,
     pub fees: Fees,
     pub rate_observed_at: Timestamp,
@@ -159,31 +194,44 @@ pub struct QuoteBreakdown {
 }
 
 /// `POST /v1/quotes` response.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteResponse {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::QuoteId"))]
     pub id: String,
     pub expires_at: Timestamp,
     #[serde(flatten)]
     pub quote: QuoteBreakdown,
 }
 
-/// `POST /v1/orders`. `customer_id` is the client's own id of its end user
-/// (limits are per customer).
+/// `POST /v1/customers/{customer_id}/orders`. `customer_id` is the client's own id of
+/// its end user (limits are per customer), named by the path; the worker fills it in, and a
+/// body that names another customer is refused (so the document leaves it out of the body).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderRequest {
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub customer_id: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Crypto"))]
     pub crypto: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Network"))]
     pub network: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Fiat"))]
     pub fiat: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub amount: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::AmountCurrency"))]
     pub amount_currency: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::AddressString"))]
     pub destination_address: String,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::QuoteId>"))]
     pub quote_id: Option<String>,
 }
 
 /// One step of an order's life.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
     pub status: OrderStatus,
@@ -192,15 +240,20 @@ pub struct StatusChange {
     pub failure_reason: Option<FailureReason>,
 }
 
-/// An order as returned by `POST /v1/orders` and `GET /v1/orders/{id}`; the
+/// An order as returned by `POST /v1/customers/{customer_id}/orders` and
+/// `GET /v1/orders/{order_id}`; the
 /// pricing fields (crypto, network, fiat, amounts, prices, fees) are those
 /// of [`QuoteBreakdown`], flattened.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderResponse {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::OrderId"))]
     pub id: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::CustomerId"))]
     pub customer_id: String,
     pub status: OrderStatus,
     pub destination_address: String,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::QuoteId>"))]
     pub quote_id: Option<String>,
     #[serde(flatten)]
     pub pricing: QuoteBreakdown,
@@ -210,33 +263,46 @@ pub struct OrderResponse {
     pub updated_at: Timestamp,
 }
 
-/// `GET /v1/orders`.
+/// `GET /v1/customers/{customer_id}/orders`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrdersPage {
     pub orders: Vec<OrderResponse>,
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::PageCursor>")
+    )]
     pub next_cursor: Option<String>,
 }
 
 /// `POST /v1/addresses/validate`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValidateAddressRequest {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Crypto"))]
     pub currency: String,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::Network>"))]
     pub network: Option<String>,
+    /// Any text: what is not an address of `currency` is answered `valid: false`.
     pub address: String,
 }
 
-/// `POST /admin/clients`.
+/// `POST /v1/admin/clients`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DisplayName"))]
     pub name: String,
     pub config: ClientConfig,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateClientResponse {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::ClientId"))]
     pub client_id: String,
     /// Shown once; only its hash is stored.
     pub api_key: String,
@@ -245,21 +311,24 @@ pub struct CreateClientResponse {
     pub config: ClientConfig,
 }
 
-/// One rate of `POST /admin/rates`; observed when the request arrives.
+/// One rate of `PUT /v1/admin/rates`; observed when the request arrives.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetRate {
     pub crypto: Crypto,
     pub fiat: Fiat,
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub price: Decimal,
     #[serde(default)]
     pub source: Option<String>,
 }
 
-/// `PUT /admin/rates`: an operator's prices. Without `expires_at` they hold until the
+/// `PUT /v1/admin/rates`: an operator's prices. Without `expires_at` they hold until the
 /// next refresh accepts a price for the pair; with it they win over the sources until
 /// then (and count as observed at every moment before it).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetRatesRequest {
@@ -270,15 +339,19 @@ pub struct SetRatesRequest {
 
 /// `POST /v1/customers/{customer_id}/addresses`: the next receive address of the
 /// customer for `currency`, derived from the xpub the client registered.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAddressRequest {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Crypto"))]
     pub currency: String,
 }
 
 /// One receive address of a customer.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerAddress {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::CustomerId"))]
     pub customer_id: String,
     pub crypto: Crypto,
     pub network: Network,
@@ -289,14 +362,75 @@ pub struct CustomerAddress {
 }
 
 /// `GET /v1/customers/{customer_id}/addresses`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddressList {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::CustomerId"))]
     pub customer_id: String,
     pub addresses: Vec<CustomerAddress>,
 }
 
+/// `GET /v1/addresses/{currency}/{address}/balance`: amounts in the currency, at its
+/// precision.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressBalance {
+    pub currency: Crypto,
+    pub network: Network,
+    /// The address in its normalized form.
+    pub address: String,
+    /// Confirmed on chain: funded minus spent.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::schema::SignedDecimalString")
+    )]
+    pub confirmed: String,
+    /// In the mempool: funded minus spent (negative while a spend is unconfirmed).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::schema::SignedDecimalString")
+    )]
+    pub unconfirmed: String,
+    /// Sandbox mode only: what this client's sandbox settlement sent there; null otherwise.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::DecimalString>")
+    )]
+    pub sandbox_received: Option<String>,
+    /// confirmed + unconfirmed + sandbox_received.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::schema::SignedDecimalString")
+    )]
+    pub total: String,
+}
+
+/// `GET /healthz`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `ok`: the worker runs and D1 answers.
+    pub status: String,
+    pub rates: HealthRates,
+}
+
+/// How fresh the stored rates are, for monitoring.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthRates {
+    /// Pairs with a published price.
+    pub pairs: u32,
+    /// The pair with the oldest price (`BTC/EUR`), if any.
+    pub oldest_pair: Option<String>,
+    /// Its age in seconds.
+    pub oldest_age_seconds: Option<i64>,
+    /// When the last refresh from the sources ran.
+    pub refreshed_at: Option<Timestamp>,
+}
+
 /// The body POSTed to a client's `webhook_url` on every order status change. Receivers
 /// drop duplicates by `event_id` and order late arrivals by the per-order `sequence`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookEvent {
     pub event_id: String,
@@ -310,6 +444,7 @@ pub struct WebhookEvent {
 }
 
 /// What changed in a [`WebhookEvent`].
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderStatusChanged {
     pub order_id: String,
@@ -317,6 +452,115 @@ pub struct OrderStatusChanged {
     pub status: OrderStatus,
     pub tx_id: Option<String>,
     pub failure_reason: Option<FailureReason>,
+}
+
+/// Every `code` an error answer of the API (and a `CoreError` of the npm package) can
+/// carry: the single list the OpenAPI document's `ErrorCode` enum is generated from.
+/// Codes are public API: add, never rename. A test of the worker checks that each of its
+/// own codes is listed.
+pub fn error_codes() -> Vec<&'static str> {
+    let mut codes = vec![
+        // The worker's own (edge-worker/src/problem.rs).
+        "unauthorized",
+        "not_found",
+        "method_not_allowed",
+        "body_too_large",
+        "malformed_body",
+        "invalid_parameter",
+        "idempotency_key_missing",
+        "idempotency_key_reused",
+        "no_rates",
+        "no_xpub_registered",
+        "chain_unavailable",
+        "limits_changed_retry",
+        "internal_error",
+        // currency
+        "unknown_currency",
+        "unknown_fiat_currency",
+        "unknown_network",
+        // money
+        "malformed_amount",
+        "amount_not_positive",
+        "too_many_decimals",
+        "amount_too_large",
+        // time
+        "malformed_time",
+        "time_field_out_of_range",
+        "time_out_of_range",
+        // config
+        "invalid_name",
+        "no_fiat_enabled",
+        "no_crypto_enabled",
+        "percent_out_of_range",
+        "min_above_max",
+        "limits_inconsistent",
+        "no_networks",
+        "seconds_out_of_range",
+        "invalid_webhook_url",
+        "xpub_for_disabled_crypto",
+        "empty_xpub",
+        "xpub_network_not_enabled",
+        // trade and limits
+        "amount_currency_mismatch",
+        "currency_not_enabled",
+        "network_not_enabled",
+        "below_minimum",
+        "above_maximum",
+        "daily_limit_exceeded",
+        "monthly_limit_exceeded",
+        // quote, rates, order
+        "amount_below_fees",
+        "unsupported_pair",
+        "rate_unavailable",
+        "rate_in_future",
+        "invalid_price",
+        "duplicate_pair",
+        "invalid_transition",
+        "invalid_address",
+        "invalid_id",
+        "quote_expired",
+        "quote_mismatch",
+        // wallet
+        "bad_entropy_length",
+        "invalid_mnemonic_word_count",
+        "invalid_mnemonic_word",
+        "invalid_mnemonic_checksum",
+        "invalid_xpub",
+        "xpub_version_mismatch",
+        "xpub_not_account_level",
+        "unsupported_scheme",
+        "unsupported_currency_network",
+        "hardened_index",
+        "invalid_change",
+        "count_out_of_range",
+        "derivation_failed",
+    ];
+    codes.extend(address_error_codes());
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// The codes of an address the core refuses (`AddressError`), also the `code` of a
+/// `{"valid": false}` answer of `POST /v1/addresses/validate`.
+pub fn address_error_codes() -> Vec<&'static str> {
+    vec![
+        "empty",
+        "too_long",
+        "too_short",
+        "bad_character",
+        "bad_checksum",
+        "wrong_network",
+        "wrong_currency",
+        "unknown_prefix",
+        "bad_length",
+        "mixed_case",
+        "wrong_bech32_variant",
+        "bad_witness_version",
+        "bad_witness_program_length",
+        "bad_padding",
+        "unsupported_currency_network",
+    ]
 }
 
 #[cfg(test)]

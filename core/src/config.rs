@@ -2,7 +2,7 @@
 //! validation.
 //!
 //! The struct is also the wire type of `GET /v1/config` and of the `config`
-//! in `POST /admin/clients`. Limits are per fiat currency (the `fiat` map):
+//! in `POST /v1/admin/clients`. Limits are per fiat currency (the `fiat` map):
 //! each fiat has its own order minimum/maximum, daily and monthly limit and
 //! fixed service fee, so no conversion between fiats is ever needed.
 
@@ -24,9 +24,11 @@ pub const MAX_QUOTE_VALIDITY_SECONDS: u32 = 3600;
 pub const MAX_RATE_AGE_SECONDS: u32 = 86_400;
 
 /// Everything that makes one client's service different from another's.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DisplayName"))]
     pub name: String,
     /// Enabled fiat currencies and their order sizes, limits and fixed fee.
     pub fiat: BTreeMap<Fiat, FiatSettings>,
@@ -34,12 +36,16 @@ pub struct ClientConfig {
     pub crypto: BTreeMap<Crypto, CryptoSettings>,
     /// Percent of the crypto's cost at the effective price ("1.5" = 1.5 %).
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub service_fee_percent: Decimal,
     /// Percent added to the mid price to get the effective price.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub spread_percent: Decimal,
+    #[serde(deserialize_with = "whole_seconds")]
     pub quote_validity_seconds: u32,
     /// A rate observed longer ago than this cannot be quoted.
+    #[serde(deserialize_with = "whole_seconds")]
     pub max_rate_age_seconds: u32,
     #[serde(default)]
     pub webhook_url: Option<String>,
@@ -48,36 +54,66 @@ pub struct ClientConfig {
     pub xpubs: BTreeMap<Crypto, XpubSettings>,
 }
 
+/// A count of seconds as JSON writes whole numbers: `60`, and also `60.0`, which JSON (and
+/// JSON Schema's `integer`) holds to be the same number. Never money.
+fn whole_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Whole {
+        Int(u32),
+        Float(f64),
+    }
+    match Whole::deserialize(deserializer)? {
+        Whole::Int(n) => Ok(n),
+        Whole::Float(f) if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) => {
+            Ok(f as u32)
+        }
+        Whole::Float(f) => Err(serde::de::Error::custom(format!(
+            "{f} is not a whole number of seconds from 0 to {}",
+            u32::MAX
+        ))),
+    }
+}
+
 /// Per fiat currency: all amounts in that currency, at its minor unit.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FiatSettings {
     /// Smallest order, measured on what the customer pays (`fiat_amount`).
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub min_order: Decimal,
     /// Largest order, measured on what the customer pays.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub max_order: Decimal,
     /// Per customer, per UTC calendar day.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub daily_limit: Decimal,
     /// Per customer, per UTC calendar month.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub monthly_limit: Decimal,
     /// Added to every order's service fee.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub service_fee_fixed: Decimal,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CryptoSettings {
     pub networks: Vec<Network>,
     /// Paid on-chain per order, in the crypto, at its precision.
     #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
     pub network_fee: Decimal,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct XpubSettings {
@@ -221,8 +257,8 @@ impl ClientConfig {
     /// Checks every rule and returns the config with each amount rescaled to
     /// its currency's precision, ready to store and serve.
     pub fn validate(mut self) -> Result<ClientConfig, ConfigError> {
-        let name_chars = self.name.trim().chars().count();
-        if name_chars == 0 || name_chars > MAX_NAME_CHARS {
+        // The limit counts what was sent (as the OpenAPI maxLength does), blanks included.
+        if self.name.trim().is_empty() || self.name.chars().count() > MAX_NAME_CHARS {
             return Err(ConfigError::InvalidName {
                 max_chars: MAX_NAME_CHARS,
             });
@@ -456,6 +492,26 @@ pub(crate) mod tests {
         assert!(serde_json::from_str::<ClientConfig>(&extra).is_err());
         let number = sample_json().replace("\"1.5\"", "1.5");
         assert!(serde_json::from_str::<ClientConfig>(&number).is_err());
+    }
+
+    #[test]
+    fn seconds_are_whole_numbers_however_written() {
+        let seconds = |text: &str| {
+            let json = sample_json().replacen(
+                &format!(
+                    "\"quote_validity_seconds\": {}",
+                    sample().quote_validity_seconds
+                ),
+                &format!("\"quote_validity_seconds\": {text}"),
+                1,
+            );
+            serde_json::from_str::<ClientConfig>(&json).map(|c| c.quote_validity_seconds)
+        };
+        assert_eq!(seconds("90").unwrap(), 90);
+        assert_eq!(seconds("90.0").unwrap(), 90);
+        for bad in ["90.5", "-1", "4294967296", "\"90\""] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

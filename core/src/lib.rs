@@ -16,6 +16,8 @@
 //! - [`time`]: UTC instants in whole seconds, RFC 3339 on the wire.
 //! - [`error`]: what every error has: its code and facts as data, a message, a kind.
 //! - [`api`]: the JSON types of the HTTP API, shared by the worker and the npm package.
+//! - `schema` (feature `schema`): JSON Schemas of the wire's string formats, for the
+//!   generated OpenAPI document (core/openapi/); build and test time only.
 //! - `wasm` (feature `wasm`): the JS bindings; they translate, never decide.
 //!
 //! The core takes time, randomness and stored state as arguments, so every rule
@@ -31,6 +33,8 @@ pub mod order;
 pub mod placement;
 pub mod quote;
 pub mod rates;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod time;
 pub mod trade;
 pub mod wallet;

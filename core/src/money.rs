@@ -18,6 +18,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 /// At most this many digits before the decimal point (amounts below 10^10).
 pub const MAX_INTEGER_DIGITS: usize = 10;
+/// Most decimals a decimal string of the wire keeps (ETH has 18); more must be zeros.
+pub const MAX_WIRE_DECIMALS: u32 = 18;
 
 /// Longest amount string we look at; anything longer is malformed.
 const MAX_AMOUNT_CHARS: usize = 64;
@@ -247,6 +249,8 @@ pub fn percent_to_fraction(percent: Decimal) -> Option<Decimal> {
 pub mod decimal_string {
     use rust_decimal::Decimal;
     use serde::de::{self, Visitor};
+
+    use super::MAX_WIRE_DECIMALS;
     use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
@@ -270,7 +274,12 @@ pub mod decimal_string {
             // Keep the scale the sender wrote ("1.50" stays "1.50") so values
             // round-trip through storage unchanged; the domain checks the
             // currency's own precision afterwards with a precise error.
-            let places = v.split_once('.').map_or(0, |(_, f)| f.len()).min(28) as u32;
+            // At most MAX_WIRE_DECIMALS places: with 10 integer digits that is 28 digits,
+            // which a Decimal always holds (a longer tail must be zeros, dropped here).
+            let places = v
+                .split_once('.')
+                .map_or(0, |(_, f)| f.len())
+                .min(MAX_WIRE_DECIMALS as usize) as u32;
             super::parse_amount(v, places).map_err(E::custom)
         }
     }
@@ -421,6 +430,30 @@ mod tests {
         assert!(serde_json::from_str::<W>(r#"{"v":"1e5"}"#).is_err());
         let w: W = serde_json::from_str(r#"{"v":"1.50"}"#).unwrap();
         assert_eq!(serde_json::to_string(&w).unwrap(), r#"{"v":"1.50"}"#);
+    }
+
+    #[test]
+    fn serde_takes_the_widest_wire_decimals() {
+        #[derive(serde::Deserialize)]
+        struct W {
+            #[serde(with = "decimal_string")]
+            v: Decimal,
+        }
+        // 10 integer digits and 18 decimals, then zeros beyond what a Decimal could scale to.
+        for (text, value) in [
+            (
+                "9999999999.999999999999999999",
+                "9999999999.999999999999999999",
+            ),
+            (
+                "0059.842419551351408500000000000000000000",
+                "59.8424195513514085",
+            ),
+        ] {
+            let w: W = serde_json::from_str(&format!(r#"{{"v":"{text}"}}"#)).unwrap();
+            assert_eq!(w.v.normalize(), d(value).normalize(), "{text}");
+        }
+        assert!(serde_json::from_str::<W>(r#"{"v":"0.1234567890123456789"}"#).is_err());
     }
 
     #[test]

@@ -648,7 +648,7 @@ mod tests {
         let err = plan_order(&request(), &facts(&config, &old)).unwrap_err();
         assert_eq!(
             (err.code().as_str(), err.kind()),
-            ("stale_rate", ErrorKind::Unavailable)
+            ("rate_unavailable", ErrorKind::Unavailable)
         );
     }
 }

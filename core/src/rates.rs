@@ -180,7 +180,7 @@ impl RateTable {
         Ok(table)
     }
 
-    /// Validates the body of `POST /admin/rates`; the rates are observed `now`.
+    /// Validates the body of `PUT /v1/admin/rates`; the rates are observed `now`.
     pub fn from_set_request(
         request: &SetRatesRequest,
         now: Timestamp,

@@ -1,14 +1,158 @@
-/** Crypto currency tickers. */
+// BEGIN generated from the core's JSON Schemas by core/openapi (do not edit; UPDATE_OPENAPI=1 cargo test -p cryptoexchange-openapi rewrites it)
+/** A crypto currency a customer can buy. */
 export type Currency = "BTC" | "LTC" | "DOGE" | "BCH" | "ETH";
-/** Fiat currency tickers (ISO 4217). */
+/** A fiat currency a customer pays with. */
 export type FiatCurrency = "EUR" | "USD" | "GBP" | "CHF" | "JPY";
+/** Which chain of a currency: the real one or a test chain. */
 export type Network = "mainnet" | "testnet" | "signet" | "regtest";
-/** A decimal number as a string, e.g. "0.00250000". Amounts are never JS numbers. */
+/** A non-negative decimal amount as a string ("100.00"): at most 10 integer digits, and at most the decimals of its currency, which the core checks with a precise code. */
 export type DecimalString = string;
-/** An RFC 3339 UTC time, e.g. "2026-11-25T16:00:00Z". */
+/** An RFC 3339 UTC time in whole seconds. */
 export type Timestamp = string;
-
+/** The ticker the amount is given in: the fiat (what the customer spends) or the crypto (what the customer receives). */
+export type AmountCurrency = FiatCurrency | Currency;
+/** What kind of output an address pays to. */
 export type AddressKind = "p2pkh" | "p2sh" | "p2wpkh" | "p2wsh" | "p2tr" | "witness_unknown" | "account";
+/** Which BIP-43 purpose, hence which address type. */
+export type Scheme = "bip44" | "bip49" | "bip84" | "bip86";
+/** Where an order is in its life. */
+export type OrderStatus = "pending" | "processing" | "sent" | "completed" | "failed" | "expired";
+/** `POST /v1/quotes` (and the input of `estimate`). `amount_currency` is the fiat ticker ("I spend 100.00 EUR") or the crypto ticker ("I want to receive 0.0025 BTC"). */
+export interface QuoteRequest {
+  amount: DecimalString;
+  amount_currency: AmountCurrency;
+  crypto: Currency;
+  fiat: FiatCurrency;
+  network: Network;
+}
+/** One rate of `GET /v1/rates`. */
+export interface RateEntry {
+  /** Informative, computed when the response was made; `estimate` recomputes the age from `observed_at` and its own `now`. */
+  age_seconds: number;
+  crypto: Currency;
+  /** Set for an operator's override: it wins over the sources until then. */
+  expires_at?: Timestamp | null;
+  fiat: FiatCurrency;
+  observed_at: Timestamp;
+  /** The mid price of one unit of `crypto` in `fiat`. */
+  price: DecimalString;
+  source: string;
+  /** What each source said in the last refresh, and whether it counted. */
+  sources: SourceReport[];
+  /** `ok`, `suspect` (a jump is held: the price shown is the last accepted one) or `stale` (older than the client's `max_rate_age_seconds`: not quoted). */
+  status: RateStatus;
+}
+/** `GET /v1/rates`. */
+export interface RatesResponse {
+  max_age_seconds: number;
+  rates: RateEntry[];
+}
+/** Per fiat currency: all amounts in that currency, at its minor unit. */
+export interface FiatSettings {
+  /** Per customer, per UTC calendar day. */
+  daily_limit: DecimalString;
+  /** Largest order, measured on what the customer pays. */
+  max_order: DecimalString;
+  /** Smallest order, measured on what the customer pays (`fiat_amount`). */
+  min_order: DecimalString;
+  /** Per customer, per UTC calendar month. */
+  monthly_limit: DecimalString;
+  /** Added to every order's service fee. */
+  service_fee_fixed: DecimalString;
+}
+export interface CryptoSettings {
+  /** Paid on-chain per order, in the crypto, at its precision. */
+  network_fee: DecimalString;
+  networks: Network[];
+}
+export interface XpubSettings {
+  network: Network;
+  scheme: Scheme;
+  xpub: string;
+}
+/** Everything that makes one client's service different from another's. */
+export interface ClientConfig {
+  /** Enabled crypto currencies, their networks and network fee. */
+  crypto: {
+    BCH?: CryptoSettings;
+    BTC?: CryptoSettings;
+    DOGE?: CryptoSettings;
+    ETH?: CryptoSettings;
+    LTC?: CryptoSettings;
+  };
+  /** Enabled fiat currencies and their order sizes, limits and fixed fee. */
+  fiat: {
+    CHF?: FiatSettings;
+    EUR?: FiatSettings;
+    GBP?: FiatSettings;
+    JPY?: FiatSettings;
+    USD?: FiatSettings;
+  };
+  /** A rate observed longer ago than this cannot be quoted. */
+  max_rate_age_seconds: number;
+  name: DisplayName;
+  quote_validity_seconds: number;
+  /** Percent of the crypto's cost at the effective price ("1.5" = 1.5 %). */
+  service_fee_percent: DecimalString;
+  /** Percent added to the mid price to get the effective price. */
+  spread_percent: DecimalString;
+  webhook_url?: string | null;
+  /** Watch-only keys receiving customer payments, per crypto. */
+  xpubs?: {
+    BCH?: XpubSettings;
+    BTC?: XpubSettings;
+    DOGE?: XpubSettings;
+    ETH?: XpubSettings;
+    LTC?: XpubSettings;
+  };
+}
+/** The service fee: `percent` of the crypto's cost at the effective price, plus `fixed`, both in the fiat. */
+export interface ServiceFee {
+  fiat: DecimalString;
+  fixed: DecimalString;
+  percent: DecimalString;
+}
+/** What the spread costs: the crypto's cost at the effective price minus its value at the mid price. */
+export interface SpreadFee {
+  fiat: DecimalString;
+  percent: DecimalString;
+}
+/** The on-chain fee, paid in the crypto by the service and charged in fiat. */
+export interface NetworkFee {
+  crypto: DecimalString;
+  fiat: DecimalString;
+}
+export interface Fees {
+  network: NetworkFee;
+  service: ServiceFee;
+  spread: SpreadFee;
+  /** service.fiat + spread.fiat + network.fiat. */
+  total: DecimalString;
+}
+/** Everything of a quote but its id and expiry. Invariant (exact): `fiat_amount = crypto_value + fees.total`. See docs/pricing.md. */
+export interface QuoteBreakdown {
+  /** The amount as requested, at its currency's precision. */
+  amount: DecimalString;
+  /** The ticker the request's amount was given in. */
+  amount_currency: AmountCurrency;
+  crypto: Currency;
+  /** What the customer receives at the destination address. */
+  crypto_amount: DecimalString;
+  /** crypto_amount at the mid price, rounded up to the minor unit. */
+  crypto_value: DecimalString;
+  fees: Fees;
+  fiat: FiatCurrency;
+  /** What the customer pays, all fees included. */
+  fiat_amount: DecimalString;
+  mid_price: DecimalString;
+  network: Network;
+  /** The effective price: mid_price × (1 + spread percent / 100). */
+  price: DecimalString;
+  rate_observed_at: Timestamp;
+  rate_source: string;
+}
+// END generated
+
 export type AddressErrorCode =
   | "empty" | "too_long" | "too_short" | "bad_character" | "bad_checksum" | "wrong_network"
   | "wrong_currency" | "unknown_prefix" | "bad_length" | "mixed_case" | "wrong_bech32_variant"
@@ -35,7 +179,6 @@ export interface InvalidAddress {
 }
 export type AddressCheck = ValidAddress | InvalidAddress;
 
-export type Scheme = "bip44" | "bip49" | "bip84" | "bip86";
 export interface DeriveRequest {
   mnemonic: string;
   passphrase?: string;
@@ -72,30 +215,7 @@ export interface XpubDeriveRequest {
   index: number;
 }
 
-export interface QuoteRequest {
-  crypto: Currency;
-  network: Network;
-  fiat: FiatCurrency;
-  /** What the customer spends (in fiat) or wants to receive (in crypto). */
-  amount: DecimalString;
-  /** The currency of `amount`: the fiat or the crypto ticker. */
-  amount_currency: Currency | FiatCurrency;
-}
-export interface RateEntry {
-  crypto: Currency;
-  fiat: FiatCurrency;
-  /** Mid price of one coin. */
-  price: DecimalString;
-  observed_at: Timestamp;
-  source: string;
-  age_seconds: number;
-  /** "suspect": a jump is held, the price is the last accepted one; "stale": too old to quote. */
-  status?: RateStatus;
-  /** What each source said in the last refresh. */
-  sources?: SourceReport[];
-  /** Set for an operator's override: it wins over the sources until then. */
-  expires_at?: Timestamp;
-}
+// Rates aggregation (aggregateRates, publishRates).
 export type RateStatus = "ok" | "suspect" | "stale";
 export type Refusal =
   | "unavailable" | "too_old" | "in_future" | "not_positive" | "crossed" | "spread_too_wide"
@@ -158,70 +278,11 @@ export interface RateBook {
   fx: FxReference | null;
   refreshed_at: Timestamp | null;
 }
-export interface RatesResponse {
-  rates: RateEntry[];
-  max_age_seconds: number;
-}
-export interface FiatSettings {
-  min_order: DecimalString;
-  max_order: DecimalString;
-  daily_limit: DecimalString;
-  monthly_limit: DecimalString;
-  service_fee_fixed: DecimalString;
-}
-export interface CryptoSettings {
-  networks: Network[];
-  /** Network fee per order, in the crypto. */
-  network_fee: DecimalString;
-}
-export interface XpubSettings {
-  xpub: string;
-  scheme: Scheme;
-  network: Network;
-}
-export interface ClientConfig {
-  name: string;
-  fiat: Partial<Record<FiatCurrency, FiatSettings>>;
-  crypto: Partial<Record<Currency, CryptoSettings>>;
-  service_fee_percent: DecimalString;
-  spread_percent: DecimalString;
-  quote_validity_seconds: number;
-  max_rate_age_seconds: number;
-  webhook_url?: string | null;
-  xpubs?: Partial<Record<Currency, XpubSettings>>;
-}
-export interface Fees {
-  service: { percent: DecimalString; fixed: DecimalString; fiat: DecimalString };
-  spread: { percent: DecimalString; fiat: DecimalString };
-  network: { crypto: DecimalString; fiat: DecimalString };
-  /** service + spread + network, in fiat. */
-  total: DecimalString;
-}
-/** Everything of `POST /v1/quotes` but `id` and `expires_at`. */
-export interface QuoteBreakdown {
-  crypto: Currency;
-  network: Network;
-  fiat: FiatCurrency;
-  amount: DecimalString;
-  amount_currency: Currency | FiatCurrency;
-  mid_price: DecimalString;
-  /** Mid price with the spread applied. */
-  price: DecimalString;
-  /** What the customer receives. */
-  crypto_amount: DecimalString;
-  /** What the customer pays: crypto_value + fees.total. */
-  fiat_amount: DecimalString;
-  crypto_value: DecimalString;
-  fees: Fees;
-  rate_observed_at: Timestamp;
-  rate_source: string;
-}
 export interface SpentEntry {
   at: Timestamp;
   fiat: FiatCurrency;
   amount: DecimalString;
 }
-export type OrderStatus = "pending" | "processing" | "sent" | "completed" | "failed" | "expired";
 
 /** Thrown by every function but `validateAddress` on bad input. */
 export interface CoreError extends Error {

@@ -344,6 +344,59 @@ mod tests {
     }
 
     #[test]
+    fn every_code_of_the_worker_is_in_the_documented_list() {
+        let documented = cryptoexchange_core::api::error_codes();
+        // One of each variant: a new variant fails to compile here until it is added.
+        let each = |e: &ApiError| match e {
+            ApiError::Unauthorized
+            | ApiError::NotFound { .. }
+            | ApiError::MethodNotAllowed { .. }
+            | ApiError::BodyTooLarge { .. }
+            | ApiError::MalformedBody { .. }
+            | ApiError::InvalidParameter { .. }
+            | ApiError::IdempotencyKeyMissing
+            | ApiError::NoRates { .. }
+            | ApiError::NoXpubRegistered { .. }
+            | ApiError::ChainUnavailable { .. }
+            | ApiError::Domain { .. }
+            | ApiError::Internal { .. } => e.code().to_owned(),
+        };
+        let all = [
+            ApiError::Unauthorized,
+            ApiError::NotFound { what: "x" },
+            ApiError::MethodNotAllowed {
+                allow: "GET".into(),
+            },
+            ApiError::BodyTooLarge { limit: 1 },
+            ApiError::malformed("x"),
+            ApiError::InvalidParameter {
+                name: "x",
+                detail: "x".into(),
+            },
+            ApiError::IdempotencyKeyMissing,
+            ApiError::NoRates { pair: "x".into() },
+            ApiError::NoXpubRegistered {
+                currency: "x".into(),
+            },
+            ApiError::ChainUnavailable { detail: "x".into() },
+            ApiError::Domain {
+                kind: ErrorKind::Conflict,
+                code: "limits_changed_retry".into(),
+                detail: "x".into(),
+                facts: Map::new(),
+            },
+            ApiError::internal("x"),
+        ];
+        for error in &all {
+            let code = each(error);
+            assert!(
+                documented.contains(&code.as_str()),
+                "{code} is not in error_codes()"
+            );
+        }
+    }
+
+    #[test]
     fn internal_details_are_not_shown() {
         let err = ApiError::internal("D1_ERROR: no such table: orders");
         assert_eq!(err.status(), 500);

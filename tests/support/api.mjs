@@ -86,7 +86,7 @@ export function placeOrder(base, apiKey, customer, body, key) {
 
 /** Every code the worker may answer, as documented in openapi.json. */
 const DOCUMENTED_CODES = new Set(
-  JSON.parse(readFileSync(join(ROOT, 'edge-worker', 'openapi.json'), 'utf8')).components.schemas.Problem.properties.code.enum,
+  JSON.parse(readFileSync(join(ROOT, 'edge-worker', 'openapi.json'), 'utf8')).components.schemas.ErrorCode.enum,
 );
 
 export function assertProblem(assert, r, status, code) {

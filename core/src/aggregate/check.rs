@@ -35,6 +35,7 @@ impl SourceQuote {
 
 /// Why a source's quote did not count. The snake_case names are public API
 /// (`sources[].reason` of `GET /v1/rates`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

@@ -30,6 +30,7 @@ pub use error::WalletError;
 pub const MAX_COUNT: u32 = 100;
 
 /// Which BIP-43 purpose, hence which address type.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scheme {

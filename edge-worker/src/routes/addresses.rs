@@ -3,12 +3,12 @@
 
 use cryptoexchange_core::address::validate_address;
 use cryptoexchange_core::api::{
-    AddressList, CreateAddressRequest, CustomerAddress, ValidateAddressRequest,
+    AddressBalance, AddressList, CreateAddressRequest, CustomerAddress, ValidateAddressRequest,
 };
 use cryptoexchange_core::error::ErrorBody;
 use cryptoexchange_core::money::format_amount;
 use cryptoexchange_core::{Crypto, Network};
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{Env, Request, Response};
 
 use super::config::{derive_address, stored_config};
@@ -134,15 +134,15 @@ pub async fn balance(
     let places = crypto.decimals();
     super::json(
         200,
-        &json!({
-            "currency": crypto,
-            "network": valid.network,
-            "address": valid.normalized,
-            "confirmed": format_amount(chain.confirmed, places),
-            "unconfirmed": format_amount(chain.unconfirmed, places),
-            "sandbox_received": sandbox.then(|| format_amount(ledger, places)),
-            "total": format_amount(chain.confirmed + chain.unconfirmed + ledger, places),
-        }),
+        &AddressBalance {
+            currency: crypto,
+            network: valid.network,
+            address: valid.normalized,
+            confirmed: format_amount(chain.confirmed, places),
+            unconfirmed: format_amount(chain.unconfirmed, places),
+            sandbox_received: sandbox.then(|| format_amount(ledger, places)),
+            total: format_amount(chain.confirmed + chain.unconfirmed + ledger, places),
+        },
     )
 }
 

@@ -16,7 +16,8 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
     require_admin(&req, env)?;
     let body: CreateClientRequest = read_json(&mut req).await?;
     let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    // The limit counts what was sent (as the OpenAPI maxLength does), blanks included.
+    if name.is_empty() || body.name.chars().count() > 100 {
         return Err(ApiError::InvalidParameter {
             name: "name",
             detail: "give the client a name of 1 to 100 characters".into(),

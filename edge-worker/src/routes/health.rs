@@ -1,6 +1,6 @@
 //! `GET /healthz`: the worker runs, D1 answers, and how old the oldest rate is.
 
-use serde_json::json;
+use cryptoexchange_core::api::{Health, HealthRates};
 use worker::{Env, Response};
 
 use crate::ids;
@@ -14,14 +14,14 @@ pub async fn get(env: &Env) -> Result<Response, ApiError> {
     let oldest = book.oldest(now);
     super::json(
         200,
-        &json!({
-            "status": "ok",
-            "rates": {
-                "pairs": book.publish(now, u32::MAX).rates.len(),
-                "oldest_pair": oldest.map(|(pair, _)| pair.to_string()),
-                "oldest_age_seconds": oldest.map(|(_, age)| age),
-                "refreshed_at": book.refreshed_at,
-            }
-        }),
+        &Health {
+            status: "ok".into(),
+            rates: HealthRates {
+                pairs: u32::try_from(book.publish(now, u32::MAX).rates.len()).unwrap_or(u32::MAX),
+                oldest_pair: oldest.map(|(pair, _)| pair.to_string()),
+                oldest_age_seconds: oldest.map(|(_, age)| age),
+                refreshed_at: book.refreshed_at,
+            },
+        },
     )
 }

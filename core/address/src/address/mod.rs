@@ -37,6 +37,7 @@ pub use error::{AddressError, Bech32Variant};
 pub const MAX_ADDRESS_LEN: usize = 128;
 
 /// What kind of output an address pays to.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AddressKind {
@@ -67,6 +68,7 @@ impl AddressKind {
 }
 
 /// An accepted address with what we learned from it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidAddress {
     pub currency: Crypto,

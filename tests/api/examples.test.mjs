@@ -1,0 +1,133 @@
+// Every operation's example (docs/examples/<operationId>.json, also the examples of
+// openapi.json) is sent to the real worker, in an order where each one can succeed, and
+// the answer must have the example response's status and shape (the same keys, the same
+// JSON types, recursively). `UPDATE_EXAMPLES=1` records the answers as the examples'
+// responses instead (ids and keys of this run replaced by the examples' own); then run
+// `UPDATE_OPENAPI=1 cargo test -p cryptoexchange-openapi` so the document carries them.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { call } from '../support/api.mjs';
+import { eventually, startFakeEsplora } from '../support/servers.mjs';
+import { ROOT, startWorker } from '../support/worker.mjs';
+
+const DIR = join(ROOT, 'docs', 'examples');
+const UPDATE = process.env.UPDATE_EXAMPLES === '1';
+const DOCUMENT = JSON.parse(readFileSync(join(ROOT, 'edge-worker', 'openapi.json'), 'utf8'));
+
+// The order in which the examples build on each other (the client, then its order).
+const SEQUENCE = [
+  'getHealth', 'getOpenApi', 'createClient', 'getClientConfig', 'putClientConfig', 'setRates',
+  'refreshRates', 'getConfig', 'getRates', 'createQuote', 'createCustomerAddress',
+  'listCustomerAddresses', 'validateAddress', 'getAddressBalance', 'placeOrder', 'getOrder',
+  'listCustomerOrders',
+];
+
+// Values the examples show in place of this run's own.
+const SHOWN = {
+  client_id: 'cli_0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+  api_key: 'cx_live_5f0e3c2a9b8d47e6a1c2d3e4f5a6b7c8',
+  webhook_secret: 'whsec_4c1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f',
+  order_id: '3f8a2c1e-5b7d-4e9f-a1c3-0d2e4f6a8b9c',
+  quote_id: 'quo_5e0c9d1b2a3f4e5d6c7b8a9f0e1d2c3b',
+};
+
+const operations = new Map();
+for (const [path, item] of Object.entries(DOCUMENT.paths)) {
+  for (const [method, op] of Object.entries(item)) operations.set(op.operationId, { path, method, op });
+}
+
+let worker; let esplora;
+const run = {};
+
+before(async () => {
+  esplora = await startFakeEsplora();
+  worker = await startWorker({ vars: { ESPLORA_URL_BTC: esplora.url } });
+});
+
+after(async () => {
+  await worker?.stop();
+  await esplora?.stop();
+});
+
+function readExample(id) {
+  return JSON.parse(readFileSync(join(DIR, `${id}.json`), 'utf8'));
+}
+
+/** The example's request with this run's ids and keys in place of the shown ones. */
+function request(id, example) {
+  const { path, method } = operations.get(id);
+  const req = example.request ?? {};
+  const params = { ...req.path };
+  if (params.client_id) params.client_id = run.client_id;
+  if (params.order_id) params.order_id = run.order_id;
+  let url = path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
+  const query = new URLSearchParams(Object.entries(req.query ?? {}).map(([k, v]) => [k, String(v)]));
+  if ([...query].length) url += `?${query}`;
+  const headers = {};
+  for (const [name, value] of Object.entries(req.headers ?? {})) {
+    if (name === 'Authorization' && value === `Bearer ${SHOWN.api_key}`) headers[name] = `Bearer ${run.api_key}`;
+    else if (name === 'Idempotency-Key') headers[name] = randomUUID();
+    else headers[name] = value;
+  }
+  return { method: method.toUpperCase(), url, headers, body: req.body };
+}
+
+/** `actual` has the shape of `expected`: same JSON types, same keys (only expected's when `partial`). */
+function assertShape(actual, expected, where, partial = false) {
+  const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+  assert.equal(kind(actual), kind(expected), `${where}: ${JSON.stringify(actual)?.slice(0, 200)}`);
+  if (kind(expected) === 'array') {
+    assert.equal(actual.length > 0, expected.length > 0, `${where}: empty or not`);
+    for (const [i, item] of actual.entries()) assertShape(item, expected[0], `${where}[${i}]`);
+  } else if (kind(expected) === 'object') {
+    if (!partial) assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), `${where}: keys`);
+    for (const key of Object.keys(expected)) assertShape(actual[key], expected[key], `${where}.${key}`);
+  }
+}
+
+/** The answer as an example shows it: this run's ids and keys replaced by the shown ones. */
+function shown(body) {
+  let text = JSON.stringify(body);
+  for (const [name, value] of Object.entries(run)) {
+    if (SHOWN[name] && value) text = text.split(value).join(SHOWN[name]);
+  }
+  return JSON.parse(text);
+}
+
+test('every operation of openapi.json has an example, and every example an operation', () => {
+  const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+  assert.deepEqual([...files].sort(), [...operations.keys()].sort());
+  assert.deepEqual([...SEQUENCE].sort(), [...operations.keys()].sort());
+});
+
+test('every example request gets the answer its example response shows', async () => {
+  for (const id of SEQUENCE) {
+    const example = readExample(id);
+    const req = request(id, example);
+    if (id === 'getOrder') {
+      // The sandbox settlement moves the order along; the example shows it completed.
+      await eventually(async () => {
+        const r = await call(worker.url, 'GET', req.url, { headers: req.headers });
+        return r.body?.status === 'completed';
+      });
+    }
+    const r = await call(worker.url, req.method, req.url, { headers: req.headers, body: req.body });
+    if (id === 'createClient') Object.assign(run, { client_id: r.body.client_id, api_key: r.body.api_key, webhook_secret: r.body.webhook_secret });
+    if (id === 'placeOrder') run.order_id = r.body.id;
+    if (id === 'createQuote') run.quote_id = r.body.id;
+    if (UPDATE) {
+      const partial = id === 'getOpenApi';
+      const body = partial ? { openapi: r.body.openapi, info: r.body.info } : shown(r.body);
+      example.response = { status: r.status, ...(partial ? { partial } : {}), body };
+      writeFileSync(join(DIR, `${id}.json`), `${JSON.stringify(example, null, 2)}\n`);
+      continue;
+    }
+    const expected = example.response;
+    assert.equal(r.status, expected.status, `${id}: ${r.text.slice(0, 300)}`);
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/, id);
+    assertShape(r.body, expected.body, id, expected.partial === true);
+  }
+});
