@@ -12,10 +12,9 @@ let worker; let ex; let client;
 
 before(async () => {
   ex = await startExchanges({ 'BTC/EUR': 60000, 'LTC/EUR': 70 });
-  // Without the demo page's assets: under wrangler dev they put an RPC proxy in front of the
-  // worker that cannot forward the cron trigger (DEVELOPERS.md).
+  // With the demo page's assets, as scripts/run serves it: the cron trigger must reach the
+  // worker through miniflare's asset proxy (scripts/patch-miniflare).
   worker = await startWorker({
-    withoutAssets: true,
     vars: {
       ...ex.vars,
       RATES_SOURCES: 'kraken,coinbase,bitstamp,bitfinex',
