@@ -194,6 +194,19 @@ describe('admin override', () => {
   });
 });
 
+describe('filters', () => {
+  test('crypto or fiat alone narrow the list; a bad value is 400; an unknown pair 422', async () => {
+    await refresh();
+    const btc = await rates(client.api_key, '?crypto=BTC');
+    assert.equal(btc.status, 200, btc.text);
+    assert.deepEqual([...new Set(btc.body.rates.map((r) => r.crypto))], ['BTC']);
+    for (const query of ['?fiat=null', '?crypto=btc', '?crypto=XRP&fiat=EUR']) {
+      assertProblem(assert, await rates(client.api_key, query), 400, 'invalid_parameter');
+    }
+    assertProblem(assert, await rates(client.api_key, '?crypto=BTC&fiat=USD'), 422, 'unsupported_pair');
+  });
+});
+
 describe('cron', () => {
   test('the documented local trigger answers 200 and moves the prices', async () => {
     await refresh();
