@@ -15,6 +15,8 @@
 //! - [`placement`]: the decision on placing an order, from every fact read for it.
 //! - [`time`]: UTC instants in whole seconds, RFC 3339 on the wire.
 //! - [`error`]: what every error has: its code and facts as data, a message, a kind.
+//! - `payout` (feature `signing`): on-chain payouts from the hot wallet: coin selection,
+//!   batching, PSBT signing, fee bumps.
 //! - [`api`]: the JSON types of the HTTP API, shared by the worker and the npm package.
 //! - `schema` (feature `schema`): JSON Schemas of the wire's string formats, for the
 //!   generated OpenAPI document (core/openapi/); build and test time only.
@@ -31,6 +33,8 @@ pub mod limits;
 pub mod money;
 pub mod order;
 pub mod placement;
+#[cfg(feature = "signing")]
+pub mod payout;
 pub mod quote;
 pub mod rates;
 #[cfg(feature = "schema")]

@@ -72,7 +72,7 @@ fn point(p: ProjectivePoint) -> Result<PublicKey, InvalidKey> {
     PublicKey::from_affine(p.to_affine()).map_err(|_| InvalidKey)
 }
 
-fn fingerprint(key: &PublicKey) -> [u8; 4] {
+pub(crate) fn fingerprint(key: &PublicKey) -> [u8; 4] {
     let hash = hash160::Hash::hash(&serialize(key)).to_byte_array();
     [hash[0], hash[1], hash[2], hash[3]]
 }
@@ -94,8 +94,46 @@ impl Xpriv {
         })
     }
 
-    fn public_key(&self) -> Result<PublicKey, InvalidKey> {
+    pub(crate) fn public_key(&self) -> Result<PublicKey, InvalidKey> {
         point(ProjectivePoint::GENERATOR * self.key)
+    }
+
+    /// The 32-byte secret, for signing (callers keep it no longer than a signature).
+    #[cfg(feature = "signing")]
+    pub(crate) fn secret_bytes(&self) -> [u8; 32] {
+        self.key.to_repr().into()
+    }
+
+    /// Depth in the tree (3 for a BIP-84 account key).
+    #[cfg(feature = "signing")]
+    pub(crate) fn depth(&self) -> u8 {
+        self.depth
+    }
+
+    /// Reads the 78-byte serialization of a private key, whatever its version bytes:
+    /// a zero byte, then a secret below the curve order and not zero.
+    #[cfg(feature = "signing")]
+    pub(crate) fn decode(data: &[u8; 78]) -> Result<Xpriv, InvalidKey> {
+        if data[45] != 0 {
+            return Err(InvalidKey);
+        }
+        let mut secret = [0u8; 32];
+        secret.copy_from_slice(&data[46..]);
+        let key = scalar(secret)?;
+        if bool::from(key.is_zero()) {
+            return Err(InvalidKey);
+        }
+        let mut parent_fingerprint = [0u8; 4];
+        parent_fingerprint.copy_from_slice(&data[5..9]);
+        let mut chain_code = [0u8; 32];
+        chain_code.copy_from_slice(&data[13..45]);
+        Ok(Xpriv {
+            key,
+            chain_code,
+            depth: data[4],
+            parent_fingerprint,
+            child_number: u32::from_be_bytes([data[9], data[10], data[11], data[12]]),
+        })
     }
 
     /// CKDpriv; `child` at or above [`HARDENED`] is a hardened child.

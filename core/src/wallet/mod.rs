@@ -11,7 +11,7 @@
 //! which uses 60 everywhere (its addresses do not depend on the network).
 //! Schemes: BTC and LTC support all four; DOGE, BCH and ETH only BIP-44.
 
-mod bip32;
+pub(crate) mod bip32;
 mod error;
 mod slip132;
 
