@@ -86,7 +86,7 @@ pub struct ValidAddress {
 struct Chain {
     currency: Crypto,
     network: Network,
-    /// The first one is used for encoding; DOGE testnet also accepts `m` (0x6f).
+    /// The first one is used for encoding.
     p2pkh: &'static [u8],
     /// The first one is used for encoding; LTC also accepts the legacy `3`/`2` P2SH.
     p2sh: &'static [u8],
@@ -132,7 +132,7 @@ const CHAINS: [Chain; 13] = [
     chain(Ltc, Testnet, &[0x6f], &[0x3a, 0xc4], Some("tltc"), None),
     chain(Ltc, Regtest, &[0x6f], &[0x3a, 0xc4], Some("rltc"), None),
     chain(Doge, Mainnet, &[0x1e], &[0x16], None, None),
-    chain(Doge, Testnet, &[0x71, 0x6f], &[0xc4], None, None),
+    chain(Doge, Testnet, &[0x71], &[0xc4], None, None),
     chain(Doge, Regtest, &[0x6f], &[0xc4], None, None),
     chain(Bch, Mainnet, &[0x00], &[0x05], None, Some("bitcoincash")),
     chain(Bch, Testnet, &[0x6f], &[0xc4], None, Some("bchtest")),

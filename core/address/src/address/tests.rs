@@ -486,12 +486,25 @@ fn trims_surrounding_whitespace() {
     assert_eq!(v.normalized, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
 }
 
+/// Dogecoin Core's testnet uses one P2PKH version, 113 (`n`); 111 (`m`/`n`, Bitcoin's
+/// testnet version) belongs to its regtest only. dogecoin/dogecoin src/chainparams.cpp
+/// (1.14 and master): testnet `base58Prefixes[PUBKEY_ADDRESS] = std::vector<unsigned
+/// char>(1,113)`. This table used to accept 111 on testnet too.
 #[test]
-fn dogecoin_testnet_accepts_n_and_m() {
-    let m = encode_p2pkh(Btc, Testnet, &HASH).unwrap();
-    assert!(m.starts_with('m') || m.starts_with('n'));
-    let v = validate_address(Doge, &m, Some(Testnet)).unwrap();
-    assert_eq!((v.network, v.kind), (Testnet, AddressKind::P2pkh));
+fn dogecoin_testnet_refuses_bitcoin_testnet_p2pkh() {
+    let btc_testnet = encode_p2pkh(Btc, Testnet, &HASH).unwrap();
+    assert_eq!(code(Doge, &btc_testnet, Some(Testnet)), "wrong_network");
+    assert_eq!(
+        validate_address(Doge, &btc_testnet, None).unwrap().network,
+        Regtest
+    );
+    let doge_testnet = encode_p2pkh(Doge, Testnet, &HASH).unwrap();
+    assert_eq!(
+        crate::base58check::decode(&doge_testnet).unwrap()[0],
+        113,
+        "encodes with version 113"
+    );
+    assert!(validate_address(Doge, &doge_testnet, Some(Testnet)).is_ok());
 }
 
 #[test]
