@@ -32,9 +32,9 @@ pub mod error;
 pub mod limits;
 pub mod money;
 pub mod order;
-pub mod placement;
 #[cfg(feature = "signing")]
 pub mod payout;
+pub mod placement;
 pub mod quote;
 pub mod rates;
 #[cfg(feature = "schema")]
