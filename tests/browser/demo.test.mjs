@@ -56,7 +56,7 @@ async function panelJson(page, panel) {
 }
 
 function priced(quote) {
-  const { id, expires_at, ...rest } = quote;
+  const { id, expires_at, livemode, ...rest } = quote;
   return rest;
 }
 
