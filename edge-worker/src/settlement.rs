@@ -24,6 +24,7 @@ use cryptoexchange_core::api::{OrderResponse, QuoteBreakdown};
 use cryptoexchange_core::money::format_amount;
 use cryptoexchange_core::order::{transition, OrderStatus};
 
+mod esplora;
 mod onchain;
 
 pub const QUEUE_BINDING: &str = "SETTLEMENT";
