@@ -6,15 +6,17 @@ import { after, before, describe, test } from 'node:test';
 import {
   BIP84, assertProblem, call, onboard, orderBody, placeOrder, sampleConfig, setRates,
 } from '../support/api.mjs';
+import { startFakeEthRpc } from '../support/chain.mjs';
 import { startFakeEsplora } from '../support/servers.mjs';
 import { startWorker } from '../support/worker.mjs';
 
 describe('on-chain mode', () => {
-  let worker; let esplora; let client;
+  let worker; let esplora; let eth; let client;
 
   before(async () => {
     esplora = await startFakeEsplora();
-    worker = await startWorker({ vars: { SETTLEMENT_MODE: 'onchain', ESPLORA_URL_BTC: esplora.url } });
+    eth = await startFakeEthRpc();
+    worker = await startWorker({ vars: { SETTLEMENT_MODE: 'onchain', ESPLORA_URL_BTC: esplora.url, ETH_RPC_URL: eth.url } });
     client = await onboard(worker.url, sampleConfig());
     await setRates(worker.url);
   });
@@ -22,6 +24,19 @@ describe('on-chain mode', () => {
   after(async () => {
     await worker?.stop();
     await esplora?.stop();
+    await eth?.stop();
+  });
+
+  test('an ETH balance comes from eth_getBalance (latest and pending) in exact wei', async () => {
+    const address = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed'; // EIP-55 test vector
+    eth.balances.set(address.toLowerCase(), { latest: 1_500_000_000_000_000_000n, pending: 1_750_000_000_000_000_001n });
+    const r = await call(worker.url, 'GET', `/v1/addresses/ETH/${address}/balance`, { token: client.api_key });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.confirmed, '1.500000000000000000');
+    assert.equal(r.body.unconfirmed, '0.250000000000000001');
+    assert.equal(r.body.total, '1.750000000000000001');
+    assert.deepEqual(eth.requests.map((c) => c.params[1]).sort(), ['latest', 'pending']);
+    assert.ok(eth.requests.every((c) => c.method === 'eth_getBalance' && c.params[0].toLowerCase() === address.toLowerCase()));
   });
 
   test('onboarding issues a cx_live_ key; a cx_test_ key is refused with its own code', async () => {

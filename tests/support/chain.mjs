@@ -136,3 +136,36 @@ export async function startFakeChain() {
   chain.stop = () => new Promise((r) => { server.closeAllConnections(); server.close(r); });
   return chain;
 }
+
+/**
+ * A loopback Ethereum JSON-RPC node answering `eth_getBalance` (EIP-1474: wei as a hex
+ * quantity), single or batched. `balances` maps a lower-case address to
+ * { latest, pending } in wei (BigInt).
+ */
+export async function startFakeEthRpc() {
+  const node = { balances: new Map(), requests: [] };
+  const answer = (call) => {
+    node.requests.push(call);
+    if (call.method !== 'eth_getBalance') {
+      return { jsonrpc: '2.0', id: call.id, error: { code: -32601, message: 'the method does not exist' } };
+    }
+    const [address, block] = call.params;
+    const b = node.balances.get(String(address).toLowerCase()) ?? { latest: 0n, pending: 0n };
+    const wei = block === 'pending' ? b.pending : b.latest;
+    return { jsonrpc: '2.0', id: call.id, result: `0x${wei.toString(16)}` };
+  };
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const parsed = JSON.parse(body);
+      const out = Array.isArray(parsed) ? parsed.map(answer) : answer(parsed);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
+    });
+  });
+  const port = await new Promise((r) => server.listen(0, '127.0.0.1', () => r(server.address().port)));
+  node.url = `http://127.0.0.1:${port}`;
+  node.stop = () => new Promise((r) => { server.closeAllConnections(); server.close(r); });
+  return node;
+}

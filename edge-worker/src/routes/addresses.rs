@@ -134,9 +134,15 @@ pub async fn balance(
             received,
         )
     } else {
-        let chain = Esplora::for_currency(env, crypto)?
-            .balance(crypto, &valid.normalized)
-            .await?;
+        let chain = if crypto == Crypto::Eth {
+            crate::chain::eth::EthRpc::from_env(env)?
+                .balance(crypto, &valid.normalized)
+                .await?
+        } else {
+            Esplora::for_currency(env, crypto)?
+                .balance(crypto, &valid.normalized)
+                .await?
+        };
         (chain, Default::default())
     };
     let places = crypto.decimals();
