@@ -12,10 +12,9 @@ let worker; let ex; let client;
 
 before(async () => {
   ex = await startExchanges({ 'BTC/EUR': 60000, 'LTC/EUR': 70 });
-  // Without the demo page's assets: under wrangler dev they put an RPC proxy in front of the
-  // worker that cannot forward the cron trigger (DEVELOPERS.md).
+  // With the demo page's assets, as scripts/run serves it: the cron trigger must reach the
+  // worker through miniflare's asset proxy (scripts/patch-miniflare).
   worker = await startWorker({
-    withoutAssets: true,
     vars: {
       ...ex.vars,
       RATES_SOURCES: 'kraken,coinbase,bitstamp,bitfinex',
@@ -192,6 +191,19 @@ describe('admin override', () => {
     near(back.price, 60009);
     assert.equal(back.source, 'median:bitfinex,bitstamp,coinbase,kraken');
     assert.equal(back.expires_at, undefined);
+  });
+});
+
+describe('filters', () => {
+  test('crypto or fiat alone narrow the list; a bad value is 400; an unknown pair 422', async () => {
+    await refresh();
+    const btc = await rates(client.api_key, '?crypto=BTC');
+    assert.equal(btc.status, 200, btc.text);
+    assert.deepEqual([...new Set(btc.body.rates.map((r) => r.crypto))], ['BTC']);
+    for (const query of ['?fiat=null', '?crypto=btc', '?crypto=XRP&fiat=EUR']) {
+      assertProblem(assert, await rates(client.api_key, query), 400, 'invalid_parameter');
+    }
+    assertProblem(assert, await rates(client.api_key, '?crypto=BTC&fiat=USD'), 422, 'unsupported_pair');
   });
 });
 

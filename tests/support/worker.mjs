@@ -73,29 +73,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 /**
- * wrangler.toml without `[assets]`, paths made absolute, written into `dir`. Under
- * `wrangler dev` a worker with assets sits behind miniflare's asset RPC proxy, which hands
- * `/cdn-cgi/handler/scheduled` on to the worker as an RPC call carrying the (unserializable)
- * ScheduledController: the trigger fails before the worker runs. Without assets it works.
- */
-function configWithoutAssets(dir, root = ROOT) {
-  const text = readFileSync(join(root, 'wrangler.toml'), 'utf8')
-    .replace(/^\[assets\]\n[\s\S]*?\n\n/m, '\n')
-    .replace(/^main = "([^"]+)"/m, (_, p) => `main = "${join(root, p)}"`)
-    .replace(/^command = "([^"]+)"/m, (_, p) => `command = "${join(root, p)}"`)
-    .replace(/^migrations_dir = "([^"]+)"/m, (_, p) => `migrations_dir = "${join(root, p)}"`);
-  if (/^\[assets\]/m.test(text)) throw new Error('could not drop [assets] from wrangler.toml');
-  const path = join(dir, 'wrangler.toml');
-  writeFileSync(path, text);
-  // wrangler reads .dev.vars (ADMIN_TOKEN) beside the configuration.
-  copyFileSync(join(root, '.dev.vars'), join(dir, '.dev.vars'));
-  return path;
-}
-
-/**
  * Starts `wrangler dev`; `vars` are passed with --var (e.g. ESPLORA_URL_BTC). `root` is
  * the tree to run it in; `prebuild: false` leaves the building to wrangler's build command.
- * `withoutAssets` runs it without the demo page, so that the cron trigger reaches it.
  * `config` is another wrangler.toml (the benchmark's baseline worker), whose D1
  * migrations are applied the same way; it is ready when `readyPath` answers `readyStatus`
  * (a misconfigured worker answers 500). `persistDir` restarts on the state of an earlier
@@ -105,14 +84,12 @@ function configWithoutAssets(dir, root = ROOT) {
  * Returns { url, stop(), kill(), logs(), persistDir }.
  */
 export async function startWorker({
-  vars = {}, timeoutMs = 60_000, root = ROOT, prebuild = true, withoutAssets = false, config, readyPath = '/healthz',
+  vars = {}, timeoutMs = 60_000, root = ROOT, prebuild = true, config, readyPath = '/healthz',
   readyStatus = 200, persistDir: reuse,
 } = {}) {
   ensureDevVars();
   const persistDir = reuse ?? mkdtempSync(join(tmpdir(), 'cx-worker-'));
-  let configArgs = [];
-  if (config) configArgs = ['--config', config];
-  else if (withoutAssets) configArgs = ['--config', configWithoutAssets(persistDir, root)];
+  const configArgs = config ? ['--config', config] : [];
   if (prebuild && !config) build(root);
   if (!reuse) applyMigrations(persistDir, root, configArgs);
   const port = await freePort();

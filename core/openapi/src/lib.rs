@@ -295,6 +295,11 @@ pub fn operations() -> Vec<Operation> {
             success: ok(200, "OK", of::<api::RatesResponse>),
             problems: vec![
                 (401, UNAUTHORIZED_CLIENT),
+                (400, "invalid_parameter"),
+                (
+                    422,
+                    "unsupported_pair: no rate for the pair named by crypto and fiat",
+                ),
                 (503, "no_rates, rate_unavailable, rate_in_future"),
             ],
         },
@@ -316,6 +321,11 @@ pub fn operations() -> Vec<Operation> {
                     422,
                     "currency_not_enabled, network_not_enabled, amount_currency_mismatch, \
                      too_many_decimals, below_minimum, above_maximum, amount_below_fees, ...",
+                ),
+                (400, "invalid_parameter"),
+                (
+                    422,
+                    "unsupported_pair: no rate for the pair named by crypto and fiat",
                 ),
                 (503, "no_rates, rate_unavailable, rate_in_future"),
             ],
@@ -437,6 +447,11 @@ pub fn operations() -> Vec<Operation> {
                     422,
                     "idempotency_key_reused, invalid_address, quote_mismatch, \
                      daily_limit_exceeded, monthly_limit_exceeded, and the codes of a quote",
+                ),
+                (400, "invalid_parameter"),
+                (
+                    422,
+                    "unsupported_pair: no rate for the pair named by crypto and fiat",
                 ),
                 (503, "no_rates, rate_unavailable, rate_in_future"),
             ],

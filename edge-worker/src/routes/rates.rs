@@ -16,6 +16,7 @@ use cryptoexchange_core::aggregate::{
 use cryptoexchange_core::api::{RateStatus, RatesResponse, SetRatesRequest};
 use cryptoexchange_core::rates::{Pair, RateError};
 use cryptoexchange_core::time::Timestamp;
+use cryptoexchange_core::{Crypto, Fiat};
 use futures_util::future::{join_all, select, Either};
 use worker::{
     console_log, AbortController, Delay, Env, Fetch, Headers, Request, RequestInit, Response,
@@ -185,26 +186,38 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response, ApiError> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     };
-    if let (Some(crypto), Some(fiat)) = (param("crypto"), param("fiat")) {
-        let pair = PairName::try_from(format!("{crypto}/{fiat}"))
-            .map_err(|detail| ApiError::InvalidParameter {
-                name: "crypto/fiat",
-                detail,
-            })?
-            .0;
-        response
-            .rates
-            .retain(|r| r.crypto == pair.crypto && r.fiat == pair.fiat);
-        if response.rates.is_empty() {
-            return Err(RateError::UnsupportedPair { pair }.into());
-        }
-    }
     if response.rates.is_empty() {
         return Err(ApiError::NoRates {
             pair: "any pair this client enabled".into(),
         });
     }
-    let all_stale = response.rates.iter().all(|r| r.status == RateStatus::Stale);
+    // Each filter on its own narrows the list; both name one pair, refused when unknown.
+    let crypto = param("crypto")
+        .map(|c| c.parse::<Crypto>())
+        .transpose()
+        .map_err(|_| ApiError::InvalidParameter {
+            name: "crypto",
+            detail: "one of BTC, LTC, DOGE, BCH, ETH".into(),
+        })?;
+    let fiat = param("fiat")
+        .map(|f| f.parse::<Fiat>())
+        .transpose()
+        .map_err(|_| ApiError::InvalidParameter {
+            name: "fiat",
+            detail: "a fiat currency this API prices, such as EUR or USD".into(),
+        })?;
+    response
+        .rates
+        .retain(|r| crypto.is_none_or(|c| r.crypto == c) && fiat.is_none_or(|f| r.fiat == f));
+    if let (Some(crypto), Some(fiat), true) = (crypto, fiat, response.rates.is_empty()) {
+        return Err(RateError::UnsupportedPair {
+            pair: Pair { crypto, fiat },
+        }
+        .into());
+    }
+    // A filter that matches nothing gives an empty list, not a stale one.
+    let all_stale =
+        !response.rates.is_empty() && response.rates.iter().all(|r| r.status == RateStatus::Stale);
     if let Some(oldest) = response
         .rates
         .iter()
