@@ -200,6 +200,9 @@ pub struct QuoteResponse {
     #[cfg_attr(feature = "schema", schemars(with = "crate::schema::QuoteId"))]
     pub id: String,
     pub expires_at: Timestamp,
+    /// False in sandbox mode: an order at this quote moves no real coins.
+    #[serde(default)]
+    pub livemode: bool,
     #[serde(flatten)]
     pub quote: QuoteBreakdown,
 }
@@ -258,7 +261,13 @@ pub struct OrderResponse {
     #[serde(flatten)]
     pub pricing: QuoteBreakdown,
     pub status_history: Vec<StatusChange>,
+    /// The on-chain transaction paying the order (live orders only, from `sent` on).
     pub tx_id: Option<String>,
+    /// The sandbox settlement's made-up transfer reference (sandbox orders only): not
+    /// a transaction id, and shaped so that it cannot pass for one.
+    pub sandbox_reference: Option<String>,
+    /// False for an order of the sandbox: no coins were or will be sent.
+    pub livemode: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -397,7 +406,10 @@ pub struct AddressBalance {
         schemars(with = "Option<crate::schema::DecimalString>")
     )]
     pub sandbox_received: Option<String>,
-    /// confirmed + unconfirmed + sandbox_received.
+    /// True on an on-chain deployment (balance from the chain); false in sandbox mode,
+    /// where the balance is the sandbox ledger's alone and no chain is asked.
+    pub livemode: bool,
+    /// confirmed + unconfirmed.
     #[cfg_attr(
         feature = "schema",
         schemars(with = "crate::schema::SignedDecimalString")
@@ -440,6 +452,8 @@ pub struct WebhookEvent {
     /// 1 for the order's first event, then +1 per status change.
     pub sequence: u32,
     pub created_at: Timestamp,
+    /// False for events of sandbox orders.
+    pub livemode: bool,
     pub data: OrderStatusChanged,
 }
 
@@ -451,6 +465,7 @@ pub struct OrderStatusChanged {
     pub customer_id: String,
     pub status: OrderStatus,
     pub tx_id: Option<String>,
+    pub sandbox_reference: Option<String>,
     pub failure_reason: Option<FailureReason>,
 }
 
@@ -473,6 +488,9 @@ pub fn error_codes() -> Vec<&'static str> {
         "no_xpub_registered",
         "chain_unavailable",
         "limits_changed_retry",
+        "misconfigured",
+        "live_key_in_sandbox_mode",
+        "test_key_in_live_mode",
         "internal_error",
         // currency
         "unknown_currency",

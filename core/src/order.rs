@@ -95,6 +95,14 @@ pub enum FailureReason {
     StaleRate,
     BroadcastFailed,
     Cancelled,
+    /// On-chain mode: the hot wallet cannot fund the payout.
+    InsufficientHotWalletFunds,
+    /// On-chain mode: the network's fee rate is above the operator's cap.
+    FeeRateAboveCap,
+    /// On-chain mode: the node refused the payout transaction.
+    BroadcastRejected,
+    /// On-chain mode: the destination cannot be paid (e.g. a Litecoin MWEB address).
+    AddressUnusable,
 }
 
 /// Refuses every transition not in [`ALLOWED`].

@@ -152,6 +152,8 @@ pub struct PlacementFacts<'a> {
     /// Spent in the request's fiat since [`window_starts`]`(now)`, in minor units.
     pub spent_today_minor: i64,
     pub spent_this_month_minor: i64,
+    /// Whether the deployment pays out on-chain (a live order) or runs the sandbox.
+    pub livemode: bool,
 }
 
 /// An Idempotency-Key already used: for which request, and the order it placed.
@@ -374,6 +376,8 @@ pub fn plan_order(
             failure_reason: None,
         }],
         tx_id: None,
+        sandbox_reference: None,
+        livemode: facts.livemode,
         created_at: facts.now,
         updated_at: facts.now,
     };
@@ -540,6 +544,7 @@ mod tests {
             pricing: Pricing::Rates(rates),
             spent_today_minor: 0,
             spent_this_month_minor: 0,
+            livemode: false,
         }
     }
 

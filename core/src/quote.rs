@@ -252,6 +252,7 @@ pub fn quote_response(
     Ok(QuoteResponse {
         id,
         expires_at,
+        livemode: false,
         quote,
     })
 }

@@ -3,6 +3,7 @@
 use worker::{Env, Request};
 
 use crate::body::sha256_hex;
+use crate::mode::{SettlementMode, LIVE_KEY_PREFIX, TEST_KEY_PREFIX};
 use crate::problem::ApiError;
 use crate::store::clients::{self, ClientRow};
 
@@ -37,8 +38,18 @@ pub fn require_admin(req: &Request, env: &Env) -> Result<(), ApiError> {
 
 /// The SHA-256 (hex) of the bearer key, under which clients are stored: reads scoped
 /// by it find the client in the same round trip as the data.
-pub fn key_digest(req: &Request) -> Result<String, ApiError> {
+pub fn key_digest(req: &Request, env: &Env) -> Result<String, ApiError> {
     let token = bearer(req)?.ok_or(ApiError::Unauthorized)?;
+    // A key of the other settlement mode is refused by name, before any lookup.
+    let other = match SettlementMode::from_env(env)? {
+        SettlementMode::Sandbox => LIVE_KEY_PREFIX,
+        SettlementMode::Onchain => TEST_KEY_PREFIX,
+    };
+    if token.starts_with(other) {
+        return Err(ApiError::KeyModeMismatch {
+            key_is_live: other == LIVE_KEY_PREFIX,
+        });
+    }
     Ok(sha256_hex(token.as_bytes()))
 }
 
@@ -51,5 +62,5 @@ pub async fn client_of_digest(env: &Env, digest: &str) -> Result<ClientRow, ApiE
 
 /// The API client owning the bearer key. Only the key's SHA-256 is stored and looked up.
 pub async fn require_client(req: &Request, env: &Env) -> Result<ClientRow, ApiError> {
-    client_of_digest(env, &key_digest(req)?).await
+    client_of_digest(env, &key_digest(req, env)?).await
 }

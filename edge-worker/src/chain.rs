@@ -12,6 +12,8 @@ use serde::Deserialize;
 use worker::{Env, Fetch, Url};
 
 use crate::outbound;
+
+pub mod eth;
 use crate::problem::ApiError;
 
 /// Esplora answers an address lookup in well under a second when healthy.

@@ -20,6 +20,7 @@ mod auth;
 mod body;
 mod chain;
 mod ids;
+mod mode;
 mod outbound;
 mod problem;
 mod rates_sources;
@@ -160,6 +161,8 @@ fn match_path(pattern: &str, path: &str) -> Option<Params> {
 }
 
 async fn route(req: Request, env: &Env) -> Result<Response, ApiError> {
+    // An unusable SETTLEMENT_MODE stops every API request.
+    mode::SettlementMode::from_env(env)?;
     let path = req.path();
     let method = req.method();
     // workers-rs reads a method it does not know (QUERY, ...) as GET: such a request

@@ -60,6 +60,16 @@ pub enum ApiError {
         detail: String,
         facts: Map<String, Value>,
     },
+    /// The deployment's configuration is unusable (e.g. an unknown `SETTLEMENT_MODE`).
+    Misconfigured {
+        variable: &'static str,
+        detail: String,
+    },
+    /// A key of the other settlement mode: `cx_live_` on a sandbox deployment, or
+    /// `cx_test_` on an on-chain one.
+    KeyModeMismatch {
+        key_is_live: bool,
+    },
     /// Storage or runtime failure; the detail is logged, never sent.
     Internal {
         detail: String,
@@ -80,6 +90,9 @@ impl ApiError {
             ApiError::NoXpubRegistered { .. } => "no_xpub_registered",
             ApiError::ChainUnavailable { .. } => "chain_unavailable",
             ApiError::Domain { code, .. } => code.as_str(),
+            ApiError::Misconfigured { .. } => "misconfigured",
+            ApiError::KeyModeMismatch { key_is_live: true } => "live_key_in_sandbox_mode",
+            ApiError::KeyModeMismatch { key_is_live: false } => "test_key_in_live_mode",
             ApiError::Internal { .. } => "internal_error",
         }
     }
@@ -97,6 +110,8 @@ impl ApiError {
             ApiError::NoXpubRegistered { .. } => 409,
             ApiError::ChainUnavailable { .. } => 502,
             ApiError::Domain { kind, .. } => status_of(*kind),
+            ApiError::Misconfigured { .. } => 500,
+            ApiError::KeyModeMismatch { .. } => 401,
             ApiError::Internal { .. } => 500,
         }
     }
@@ -114,6 +129,8 @@ impl ApiError {
             ApiError::NoXpubRegistered { .. } => "No xpub registered for this currency",
             ApiError::ChainUnavailable { .. } => "Blockchain data unavailable",
             ApiError::Domain { .. } => "Request refused",
+            ApiError::Misconfigured { .. } => "Server misconfigured",
+            ApiError::KeyModeMismatch { .. } => "API key of the other mode",
             ApiError::Internal { .. } => "Internal error",
         }
     }
@@ -134,8 +151,14 @@ impl ApiError {
         if let ApiError::Internal { detail } = &self {
             console_error!("internal error: {detail}");
         }
+        if let ApiError::Misconfigured { detail, .. } = &self {
+            console_error!("misconfigured: {detail}");
+        }
         let facts = match &self {
             ApiError::Domain { facts, .. } => facts.clone(),
+            ApiError::Misconfigured { variable, .. } => {
+                Map::from_iter([("variable".to_owned(), Value::from(*variable))])
+            }
             _ => Map::new(),
         };
         let body = Problem {
@@ -245,6 +268,13 @@ impl fmt::Display for ApiError {
                 write!(f, "the blockchain data source failed: {detail}")
             }
             ApiError::Domain { detail, .. } => f.write_str(detail),
+            ApiError::Misconfigured { detail, .. } => f.write_str(detail),
+            ApiError::KeyModeMismatch { key_is_live: true } => f.write_str(
+                "this is a live key (cx_live_) and this deployment runs in sandbox mode; use a cx_test_ key",
+            ),
+            ApiError::KeyModeMismatch { key_is_live: false } => f.write_str(
+                "this is a sandbox key (cx_test_) and this deployment pays out on-chain; use a cx_live_ key",
+            ),
             ApiError::Internal { .. } => f.write_str("an internal error occurred"),
         }
     }
@@ -359,6 +389,8 @@ mod tests {
             | ApiError::NoXpubRegistered { .. }
             | ApiError::ChainUnavailable { .. }
             | ApiError::Domain { .. }
+            | ApiError::Misconfigured { .. }
+            | ApiError::KeyModeMismatch { .. }
             | ApiError::Internal { .. } => e.code().to_owned(),
         };
         let all = [
@@ -385,6 +417,12 @@ mod tests {
                 detail: "x".into(),
                 facts: Map::new(),
             },
+            ApiError::Misconfigured {
+                variable: "x",
+                detail: "x".into(),
+            },
+            ApiError::KeyModeMismatch { key_is_live: true },
+            ApiError::KeyModeMismatch { key_is_live: false },
             ApiError::internal("x"),
         ];
         for error in &all {

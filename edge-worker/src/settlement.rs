@@ -16,12 +16,16 @@ use worker::{
 
 use crate::body::sha256_hex;
 use crate::ids;
+use crate::mode::SettlementMode;
 use crate::problem::ApiError;
 use crate::store::{self, orders::OrderRow};
 use crate::webhook;
 use cryptoexchange_core::api::{OrderResponse, QuoteBreakdown};
 use cryptoexchange_core::money::format_amount;
 use cryptoexchange_core::order::{transition, OrderStatus};
+
+mod esplora;
+mod onchain;
 
 pub const QUEUE_BINDING: &str = "SETTLEMENT";
 
@@ -37,9 +41,21 @@ pub enum Job {
     Deliver { event_id: String },
 }
 
-/// A transfer the settlement made for an order.
+/// A transfer the settlement made for an order: a transaction id for a live order, a
+/// sandbox reference for a sandbox one (stored in the same column).
 pub struct SentTransfer {
     pub tx_id: String,
+}
+
+/// The wire fields `(tx_id, sandbox_reference)` of a stored transfer: a sandbox
+/// reference is never shown as a transaction id.
+pub fn split_transfer(livemode: bool, transfer: Option<&str>) -> (Option<String>, Option<String>) {
+    let transfer = transfer.map(str::to_owned);
+    if livemode {
+        (transfer, None)
+    } else {
+        (None, transfer)
+    }
 }
 
 /// Where the coins of an order come from. The sandbox fakes the transfer; a real
@@ -53,9 +69,11 @@ pub struct SandboxSettlement;
 
 impl Settlement for SandboxSettlement {
     async fn send(&self, order: &OrderRow) -> Result<SentTransfer, ApiError> {
-        // Deterministic per order, so a retried step records the same transaction.
+        // Deterministic per order, so a retried step records the same reference; its
+        // `sandbox_` prefix and length keep it from passing for a transaction id.
+        let digest = sha256_hex(format!("sandbox:{}", order.order_id).as_bytes());
         Ok(SentTransfer {
-            tx_id: sha256_hex(format!("sandbox:{}", order.order_id).as_bytes()),
+            tx_id: format!("sandbox_{}", &digest[..24]),
         })
     }
 }
@@ -150,7 +168,7 @@ async fn handle_message(message: &RawMessage, job: &Job, env: &Env) {
     }
 }
 
-enum Next {
+pub(crate) enum Next {
     Done,
     RetryIn(u32),
 }
@@ -172,6 +190,18 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
         console_error!("settlement: order {order_id} does not exist");
         return Ok(Next::Done);
     };
+    // An order is settled only by the mode it was placed in: a sandbox order is never
+    // paid on-chain, a live order is never faked by the sandbox.
+    match (SettlementMode::from_env(env)?, order.is_live()) {
+        (SettlementMode::Sandbox, false) => {}
+        (SettlementMode::Onchain, true) => return onchain::advance(env, &order).await,
+        (mode, _) => {
+            console_log!(
+                "settlement: order {order_id} belongs to the other mode than {mode:?}; left alone"
+            );
+            return Ok(Next::Done);
+        }
+    }
     let from = order.status;
     let Some(to) = sandbox_next(from) else {
         return Ok(Next::Done); // final already
@@ -206,6 +236,7 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
         &order.customer_id,
         sequence,
         to,
+        false,
         tx_id,
         None,
         now,

@@ -21,7 +21,8 @@ pub const MAX_ATTEMPTS: u32 = 8;
 
 /// The JSON body of one order event (`api::WebhookEvent`). `sequence` counts the
 /// order's status changes from 1 (its creation), so a receiver can order events that
-/// arrive out of order.
+/// arrive out of order. `transfer` is the transaction id of a live order, or the
+/// sandbox reference of a sandbox order (never shown as a `tx_id`).
 #[allow(clippy::too_many_arguments)]
 pub fn order_event(
     event_id: &str,
@@ -29,20 +30,24 @@ pub fn order_event(
     customer_id: &str,
     sequence: u32,
     status: OrderStatus,
-    tx_id: Option<&str>,
+    livemode: bool,
+    transfer: Option<&str>,
     failure_reason: Option<FailureReason>,
     at_ms: i64,
 ) -> String {
+    let (tx_id, sandbox_reference) = crate::settlement::split_transfer(livemode, transfer);
     let event = WebhookEvent {
         event_id: event_id.to_owned(),
         kind: "order.status_changed".to_owned(),
         sequence,
         created_at: crate::ids::time_of(at_ms),
+        livemode,
         data: OrderStatusChanged {
             order_id: order_id.to_owned(),
             customer_id: customer_id.to_owned(),
             status,
-            tx_id: tx_id.map(str::to_owned),
+            tx_id,
+            sandbox_reference,
             failure_reason,
         },
     };

@@ -24,7 +24,9 @@ describe('authentication', () => {
   test('no key, a malformed header and an unknown key are 401', async () => {
     assertProblem(assert, await call(worker.url, 'GET', '/v1/config'), 401, 'unauthorized');
     assertProblem(assert, await call(worker.url, 'GET', '/v1/config', { headers: { authorization: client.api_key } }), 401, 'unauthorized');
-    assertProblem(assert, await call(worker.url, 'GET', '/v1/config', { token: 'cx_live_00000000000000000000000000000000' }), 401, 'unauthorized');
+    assertProblem(assert, await call(worker.url, 'GET', '/v1/config', { token: 'cx_test_00000000000000000000000000000000' }), 401, 'unauthorized');
+    // A live key on this sandbox deployment is refused before any lookup, with its own code.
+    assertProblem(assert, await call(worker.url, 'GET', '/v1/config', { token: 'cx_live_00000000000000000000000000000000' }), 401, 'live_key_in_sandbox_mode');
   });
 
   test('an API key is not an admin token, and the admin token is not an API key', async () => {

@@ -56,7 +56,7 @@ async function panelJson(page, panel) {
 }
 
 function priced(quote) {
-  const { id, expires_at, ...rest } = quote;
+  const { id, expires_at, livemode, ...rest } = quote;
   return rest;
 }
 
@@ -240,11 +240,13 @@ describe('demo page', () => {
     assert.equal(await page.getByLabel(/Address to receive/).inputValue(), BIP84.addresses[0].address);
     assert.match(await status.textContent(), /m\/84'\/0'\/0'\/0\/0/);
     await page.locator('[data-testid="address-result"][data-valid="true"]').waitFor();
-    // Its balance comes from the (fake) Esplora: 0.00100000 BTC confirmed, 0.00002500 unconfirmed.
+    // Sandbox mode: the balance is the sandbox ledger's (nothing sent here yet), and the
+    // (fake) Esplora, which has 0.001 BTC recorded for this address, is never asked.
     const confirmed = byTestId(page, 'balance').locator('[data-field="confirmed"] dd');
     await confirmed.waitFor();
-    assert.equal(await confirmed.textContent(), '0.00100000');
-    assert.equal(await byTestId(page, 'balance').locator('[data-field="unconfirmed"] dd').textContent(), '0.00002500');
+    assert.equal(await confirmed.textContent(), '0.00000000');
+    assert.equal(await byTestId(page, 'balance').locator('[data-field="unconfirmed"] dd').textContent(), '0.00000000');
+    assert.ok(!esplora.requests.some((r) => r.startsWith('/address/')), esplora.requests.join());
     assert.deepEqual(problems, []);
   });
 
@@ -330,7 +332,7 @@ describe('demo page', () => {
   });
 
   test('a wrong API key shows the API error and its code', async () => {
-    const { page } = await openDemo(browser, worker.url, { apiKey: 'cx_live_not_a_key' });
+    const { page } = await openDemo(browser, worker.url, { apiKey: 'cx_test_not_a_key' });
     const status = byTestId(page, 'connection-status');
     await page.waitForFunction(() => /unauthorized/.test(document.querySelector('[data-testid="connection-status"]').textContent));
     assert.match(await status.getAttribute('class'), /error/);

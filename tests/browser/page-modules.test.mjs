@@ -88,8 +88,8 @@ describe('estimate and quote comparison', () => {
     assert.deepEqual(flatten({ a: { b: '1', c: [true] } }), [['a.b', '1'], ['a.c.0', true]]);
   });
 
-  test('ignores the quote id and expiry, which only the API has', () => {
-    const quote = { id: 'quo_1', expires_at: '2026-01-01T00:00:00Z', ...estimate };
+  test('ignores the quote id, expiry and livemode, which only the API has', () => {
+    const quote = { id: 'quo_1', expires_at: '2026-01-01T00:00:00Z', livemode: false, ...estimate };
     assert.deepEqual(differences(estimate, quote), []);
     assert.deepEqual(pricedFields(quote), pricedFields(estimate));
   });

@@ -76,19 +76,22 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
  * Starts `wrangler dev`; `vars` are passed with --var (e.g. ESPLORA_URL_BTC). `root` is
  * the tree to run it in; `prebuild: false` leaves the building to wrangler's build command.
  * `config` is another wrangler.toml (the benchmark's baseline worker), whose D1
- * migrations are applied the same way; `readyPath` answers 200 once it listens.
+ * migrations are applied the same way; it is ready when `readyPath` answers `readyStatus`
+ * (a misconfigured worker answers 500). `persistDir` restarts on the state of an earlier
+ * run (migrations applied), e.g. after its `kill()`.
  * wrangler's output streams to tests/artifacts/wrangler-<port>.log (never into memory:
  * under load it outgrows a string).
- * Returns { url, stop(), logs() }.
+ * Returns { url, stop(), kill(), logs(), persistDir }.
  */
 export async function startWorker({
   vars = {}, timeoutMs = 60_000, root = ROOT, prebuild = true, config, readyPath = '/healthz',
+  readyStatus = 200, persistDir: reuse,
 } = {}) {
   ensureDevVars();
-  const persistDir = mkdtempSync(join(tmpdir(), 'cx-worker-'));
+  const persistDir = reuse ?? mkdtempSync(join(tmpdir(), 'cx-worker-'));
   const configArgs = config ? ['--config', config] : [];
   if (prebuild && !config) build(root);
-  applyMigrations(persistDir, root, configArgs);
+  if (!reuse) applyMigrations(persistDir, root, configArgs);
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = [
@@ -128,12 +131,23 @@ export async function startWorker({
     rmSync(persistDir, { recursive: true, force: true });
   };
 
+  // A crash: the process group is killed at once and the state kept for a restart
+  // (startWorker({ persistDir })); stop() of the last run removes it.
+  const kill = async () => {
+    if (!exited) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      await new Promise((r) => { if (exited) r(); else child.once('exit', r); setTimeout(r, 5000); });
+    }
+    running.delete(child.pid);
+    await new Promise((r) => log.end(r));
+  };
+
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited) throw new Error(`wrangler dev exited early:\n${tail()}`);
     try {
       const r = await fetch(`${url}${readyPath}`);
-      if (r.status === 200) return { url, stop, logs };
+      if (r.status === readyStatus) return { url, stop, kill, logs, persistDir };
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -62,7 +62,11 @@ function renderOrder(order, seen) {
   status.dataset.status = order.status;
   if (seen.at(-1)?.status !== order.status) seen.push({ status: order.status, at: new Date().toISOString() });
   renderTimeline(order, seen);
-  $("order-tx").textContent = order.tx_id ? `Transaction ${order.tx_id}` : "";
+  $("order-tx").textContent = order.tx_id
+    ? `Transaction ${order.tx_id}`
+    : order.sandbox_reference
+      ? `Sandbox transfer ${order.sandbox_reference} (no coins were sent)`
+      : "";
 }
 
 /**

@@ -1,8 +1,8 @@
 // Shows a priced quote (the core's estimate or the API's quote: the same JSON) as a
 // list of labelled values, and compares two of them field by field.
 
-// Fields that only the API's quote has; they are not part of the price.
-const NOT_PRICED = new Set(["id", "expires_at"]);
+// Fields that only the API's quote has (livemode: sandbox or on-chain); they are not part of the price.
+const NOT_PRICED = new Set(["id", "expires_at", "livemode"]);
 
 /** [path, value] pairs of the scalar leaves, nested keys joined with dots. */
 export function flatten(value, prefix = "") {

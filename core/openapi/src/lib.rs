@@ -144,6 +144,8 @@ fn address_validation(generator: &mut SchemaGenerator) -> Schema {
 
 const BAD_REQUEST: &str = "malformed_body, invalid_parameter";
 const UNAUTHORIZED: &str = "unauthorized: no, malformed or unknown bearer key";
+const UNAUTHORIZED_CLIENT: &str = "unauthorized: no, malformed or unknown bearer key; \
+     live_key_in_sandbox_mode, test_key_in_live_mode: a key of the other settlement mode";
 const TOO_LARGE: &str = "body_too_large: over 16 KiB";
 
 /// Every operation of the API, in the order of the worker's route table.
@@ -159,7 +161,11 @@ pub fn operations() -> Vec<Operation> {
             params: vec![],
             request: None,
             success: ok(200, "OK", of::<api::Health>),
-            problems: vec![(500, "internal_error: D1 does not answer")],
+            problems: vec![(
+                500,
+                "internal_error: D1 does not answer; misconfigured (every operation): \
+                 SETTLEMENT_MODE is neither sandbox nor onchain",
+            )],
         },
         Operation {
             id: "getOpenApi",
@@ -261,7 +267,7 @@ pub fn operations() -> Vec<Operation> {
             params: vec![],
             request: None,
             success: ok(200, "OK", of::<ClientConfig>),
-            problems: vec![(401, UNAUTHORIZED)],
+            problems: vec![(401, UNAUTHORIZED_CLIENT)],
         },
         Operation {
             id: "getRates",
@@ -288,7 +294,7 @@ pub fn operations() -> Vec<Operation> {
             request: None,
             success: ok(200, "OK", of::<api::RatesResponse>),
             problems: vec![
-                (401, UNAUTHORIZED),
+                (401, UNAUTHORIZED_CLIENT),
                 (400, "invalid_parameter"),
                 (
                     422,
@@ -309,7 +315,7 @@ pub fn operations() -> Vec<Operation> {
             success: ok(201, "Created", of::<api::QuoteResponse>),
             problems: vec![
                 (400, BAD_REQUEST),
-                (401, UNAUTHORIZED),
+                (401, UNAUTHORIZED_CLIENT),
                 (413, TOO_LARGE),
                 (
                     422,
@@ -333,7 +339,7 @@ pub fn operations() -> Vec<Operation> {
             params: vec![customer_param()],
             request: None,
             success: ok(200, "OK", of::<api::AddressList>),
-            problems: vec![(400, "invalid_parameter"), (401, UNAUTHORIZED)],
+            problems: vec![(400, "invalid_parameter"), (401, UNAUTHORIZED_CLIENT)],
         },
         Operation {
             id: "createCustomerAddress",
@@ -346,7 +352,7 @@ pub fn operations() -> Vec<Operation> {
             success: ok(201, "Created", of::<api::CustomerAddress>),
             problems: vec![
                 (400, BAD_REQUEST),
-                (401, UNAUTHORIZED),
+                (401, UNAUTHORIZED_CLIENT),
                 (409, "no_xpub_registered"),
                 (413, TOO_LARGE),
                 (422, "unknown_currency"),
@@ -367,7 +373,7 @@ pub fn operations() -> Vec<Operation> {
             ),
             problems: vec![
                 (400, BAD_REQUEST),
-                (401, UNAUTHORIZED),
+                (401, UNAUTHORIZED_CLIENT),
                 (413, TOO_LARGE),
                 (422, "unknown_currency, unknown_network"),
             ],
@@ -376,7 +382,8 @@ pub fn operations() -> Vec<Operation> {
             id: "getAddressBalance",
             method: "get",
             path: "/v1/addresses/{currency}/{address}/balance",
-            summary: "An address's balance on chain (plus the sandbox settlement's transfers)",
+            summary: "An address's balance: from Esplora in on-chain mode; from the sandbox \
+                      ledger alone, with no outbound call, in sandbox mode",
             auth: Client,
             params: vec![
                 path_param("currency", "the address's currency", of::<Crypto>),
@@ -389,7 +396,7 @@ pub fn operations() -> Vec<Operation> {
             request: None,
             success: ok(200, "OK", of::<api::AddressBalance>),
             problems: vec![
-                (401, UNAUTHORIZED),
+                (401, UNAUTHORIZED_CLIENT),
                 (
                     422,
                     "unknown_currency, or an address code (bad_checksum, wrong_network, ...)",
@@ -432,7 +439,7 @@ pub fn operations() -> Vec<Operation> {
                     400,
                     "malformed_body, invalid_parameter, idempotency_key_missing",
                 ),
-                (401, UNAUTHORIZED),
+                (401, UNAUTHORIZED_CLIENT),
                 (404, "not_found: the quote_id is not this client's"),
                 (409, "quote_expired, limits_changed_retry"),
                 (413, TOO_LARGE),
@@ -509,7 +516,7 @@ pub fn operations() -> Vec<Operation> {
             ],
             request: None,
             success: ok(200, "OK", of::<api::OrdersPage>),
-            problems: vec![(400, "invalid_parameter"), (401, UNAUTHORIZED)],
+            problems: vec![(400, "invalid_parameter"), (401, UNAUTHORIZED_CLIENT)],
         },
         Operation {
             id: "getOrder",
@@ -521,7 +528,7 @@ pub fn operations() -> Vec<Operation> {
             request: None,
             success: ok(200, "OK", of::<api::OrderResponse>),
             problems: vec![
-                (401, UNAUTHORIZED),
+                (401, UNAUTHORIZED_CLIENT),
                 (404, "not_found: no such order of this client"),
             ],
         },

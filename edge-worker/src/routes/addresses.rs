@@ -105,8 +105,9 @@ fn with_valid(value: serde_json::Result<Value>, valid: bool) -> Result<Value, Ap
     Ok(value)
 }
 
-/// `GET /v1/addresses/{currency}/{address}/balance`: the chain's confirmed and
-/// unconfirmed balance; in sandbox mode plus what the sandbox settlement sent there.
+/// `GET /v1/addresses/{currency}/{address}/balance`: on-chain mode asks the chain
+/// (Esplora); sandbox mode answers from the sandbox ledger alone, with no outbound
+/// call, so a local run works offline and never mixes made-up and real coins.
 pub async fn balance(
     req: &Request,
     env: &Env,
@@ -116,20 +117,33 @@ pub async fn balance(
     let client = require_client(req, env).await?;
     let crypto: Crypto = currency.parse()?;
     let valid = validate_address(crypto, address, None)?;
-    let sandbox = sandbox_mode(env);
-    let chain = Esplora::for_currency(env, crypto)?
-        .balance(crypto, &valid.normalized)
-        .await?;
-    let ledger = if sandbox {
-        store::ledger::received(
+    let sandbox = sandbox_mode(env)?;
+    let (chain, ledger) = if sandbox {
+        let received = store::ledger::received(
             &env.d1("DB")?,
             &client.client_id,
             crypto.ticker(),
             &valid.normalized,
         )
-        .await?
+        .await?;
+        (
+            crate::chain::ChainBalance {
+                confirmed: received,
+                unconfirmed: Default::default(),
+            },
+            received,
+        )
     } else {
-        Default::default()
+        let chain = if crypto == Crypto::Eth {
+            crate::chain::eth::EthRpc::from_env(env)?
+                .balance(crypto, &valid.normalized)
+                .await?
+        } else {
+            Esplora::for_currency(env, crypto)?
+                .balance(crypto, &valid.normalized)
+                .await?
+        };
+        (chain, Default::default())
     };
     let places = crypto.decimals();
     super::json(
@@ -141,13 +155,12 @@ pub async fn balance(
             confirmed: format_amount(chain.confirmed, places),
             unconfirmed: format_amount(chain.unconfirmed, places),
             sandbox_received: sandbox.then(|| format_amount(ledger, places)),
-            total: format_amount(chain.confirmed + chain.unconfirmed + ledger, places),
+            livemode: !sandbox,
+            total: format_amount(chain.confirmed + chain.unconfirmed, places),
         },
     )
 }
 
-pub fn sandbox_mode(env: &Env) -> bool {
-    env.var("SETTLEMENT_MODE")
-        .map(|v| v.to_string() == "sandbox")
-        .unwrap_or(false)
+pub fn sandbox_mode(env: &Env) -> Result<bool, ApiError> {
+    Ok(crate::mode::SettlementMode::from_env(env)? == crate::mode::SettlementMode::Sandbox)
 }

@@ -26,7 +26,9 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
     let config = check_config(body.config)?;
     let client_id = ids::new_id("cli")?;
     // 16 random bytes: guessing a key is hopeless; only its SHA-256 is stored.
-    let api_key = format!("cx_live_{}", ids::random_hex(16)?);
+    // cx_test_ in sandbox mode, cx_live_ on-chain: a key works in its own mode only.
+    let prefix = crate::mode::SettlementMode::from_env(env)?.key_prefix();
+    let api_key = format!("{prefix}{}", ids::random_hex(16)?);
     let webhook_secret = format!("whsec_{}", ids::random_hex(32)?);
     clients::insert(
         &env.d1("DB")?,

@@ -61,7 +61,7 @@ fn parse_placement(req: &Request, bytes: &[u8], customer: &str) -> Result<Parsed
 }
 
 pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
-    let digest = key_digest(&req)?;
+    let digest = key_digest(&req, env)?;
     let parsed = match read_bytes(&mut req).await {
         Ok(bytes) => parse_placement(&req, &bytes, customer),
         Err(e) => Err(e),
@@ -91,6 +91,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         rates: &rates,
         order_id: &order_id,
         now,
+        livemode: crate::mode::SettlementMode::from_env(env)?.livemode(),
     };
     let new = match plan_order(&parsed.request, &facts.of(&read))? {
         Plan::Replay(order) => return replay(env, &order).await,
@@ -104,6 +105,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         &new.order.customer_id,
         1,
         OrderStatus::Pending,
+        new.order.livemode,
         None,
         None,
         now.unix_millis(),
@@ -144,6 +146,8 @@ struct Facts<'a> {
     rates: &'a RatesResponse,
     order_id: &'a str,
     now: Timestamp,
+    /// The settlement mode's: a live order is paid on-chain.
+    livemode: bool,
 }
 
 impl<'a> Facts<'a> {
@@ -164,6 +168,7 @@ impl<'a> Facts<'a> {
             },
             spent_today_minor: read.spent_today_minor,
             spent_this_month_minor: read.spent_this_month_minor,
+            livemode: self.livemode,
         }
     }
 }
@@ -240,7 +245,7 @@ fn request_body(bytes: &[u8], customer_id: &str) -> Result<Value, ApiError> {
 }
 
 pub async fn get(req: &Request, env: &Env, order_id: &str) -> Result<Response, ApiError> {
-    let digest = key_digest(req)?;
+    let digest = key_digest(req, env)?;
     let (client, order) = store::orders::get_for_key(&env.d1("DB")?, &digest, order_id).await?;
     client.ok_or(ApiError::Unauthorized)?;
     super::json(200, &order.ok_or(ApiError::NotFound { what: "order" })?)

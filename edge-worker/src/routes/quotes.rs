@@ -20,7 +20,8 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     let now = ids::now();
     let rates = latest_response(env, now, config.max_rate_age_seconds).await?;
     let breakdown = estimate(&request, &rates, &config, now)?;
-    let quote = quote_response(ids::new_id("quo")?, breakdown, &config, now)?;
+    let mut quote = quote_response(ids::new_id("quo")?, breakdown, &config, now)?;
+    quote.livemode = crate::mode::SettlementMode::from_env(env)?.livemode();
     let json = serde_json::to_string(&quote).map_err(ApiError::internal)?;
     store::quotes::insert(
         &env.d1("DB")?,

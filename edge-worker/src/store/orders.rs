@@ -42,6 +42,8 @@ pub struct OrderRow {
     pub event_sequence: u32,
     pub created_at: i64,
     pub updated_at: i64,
+    /// 1 for an order placed in on-chain mode (D1 gives booleans as 0/1).
+    pub livemode: u8,
     #[serde(default)]
     history: Option<String>,
     /// Selected with an idempotency key: the fingerprint of the request that used it.
@@ -50,12 +52,13 @@ pub struct OrderRow {
 }
 
 const ORDER_COLUMNS: &str = "order_id, client_id, customer_id, crypto, network, fiat, fiat_total_minor, \
-    quote_json, quote_id, destination_address, status, tx_id, failure_reason, event_sequence, created_at, updated_at";
+    quote_json, quote_id, destination_address, status, tx_id, failure_reason, event_sequence, created_at, updated_at, \
+    livemode";
 
 /// The order columns of `o` and its status history as one JSON column, so that an
 /// order and its history are one statement.
 const WITH_HISTORY: &str = "o.order_id, o.client_id, o.customer_id, o.quote_json, o.quote_id, \
-    o.destination_address, o.status, o.tx_id, o.event_sequence, o.created_at, o.updated_at, \
+    o.destination_address, o.status, o.tx_id, o.event_sequence, o.created_at, o.updated_at, o.livemode, \
     (SELECT json_group_array(json_object('sequence', h.sequence, 'status', h.status, \
        'failure_reason', h.failure_reason, 'at', h.at)) \
      FROM order_status_history h WHERE h.order_id = o.order_id) AS history";
@@ -73,6 +76,10 @@ struct HistoryEntry {
 }
 
 impl OrderRow {
+    pub fn is_live(&self) -> bool {
+        self.livemode == 1
+    }
+
     /// The order in the core's wire shape (its history must have been selected).
     pub fn into_response(self) -> Result<OrderResponse, StoreError> {
         let corrupt = |what: &str, e: &dyn std::fmt::Display| {
@@ -84,6 +91,9 @@ impl OrderRow {
             serde_json::from_str(self.history.as_deref().unwrap_or("[]"))
                 .map_err(|e| corrupt("history", &e))?;
         history.sort_by_key(|h| h.sequence);
+        let livemode = self.is_live();
+        let (tx_id, sandbox_reference) =
+            crate::settlement::split_transfer(livemode, self.tx_id.as_deref());
         Ok(OrderResponse {
             id: self.order_id,
             customer_id: self.customer_id,
@@ -99,7 +109,9 @@ impl OrderRow {
                     failure_reason: h.failure_reason,
                 })
                 .collect(),
-            tx_id: self.tx_id,
+            tx_id,
+            sandbox_reference,
+            livemode,
             created_at: ids::time_of(self.created_at),
             updated_at: ids::time_of(self.updated_at),
         })
@@ -245,10 +257,10 @@ pub async fn place(
     };
     let insert_order = format!(
         "INSERT INTO orders ({ORDER_COLUMNS})
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, 1, ?12, ?12
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, 1, ?12, ?12, ?17
          WHERE {} AND {}
          RETURNING order_id, client_id, customer_id, quote_json, quote_id, destination_address,
-                   status, tx_id, event_sequence, created_at, updated_at",
+                   status, tx_id, event_sequence, created_at, updated_at, livemode",
         window_guard(13, 14),
         window_guard(15, 16)
     );
@@ -270,7 +282,8 @@ pub async fn place(
         new.guard.day_start.unix_millis(),
         new.guard.daily_limit_minor,
         new.guard.month_start.unix_millis(),
-        new.guard.monthly_limit_minor
+        new.guard.monthly_limit_minor,
+        u8::from(order.livemode)
     )?;
     let insert_key = query!(
         db,
