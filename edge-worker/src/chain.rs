@@ -38,19 +38,25 @@ pub struct Esplora {
 impl Esplora {
     /// The Esplora instance configured for `crypto`, if any.
     pub fn for_currency(env: &Env, crypto: Crypto) -> Result<Self, ApiError> {
-        let var = format!("ESPLORA_URL_{}", crypto.ticker());
-        let base_url = env
-            .var(&var)
-            .map(|v| v.to_string())
-            .ok()
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| ApiError::ChainUnavailable {
-                detail: format!("no Esplora server is configured for {crypto} ({var})"),
-            })?;
         Ok(Esplora {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: esplora_base_url(env, crypto)?,
         })
     }
+}
+
+/// `ESPLORA_URL_<TICKER>` without a trailing slash: the Esplora server of `crypto`, for
+/// balances here and for payouts (`settlement/esplora.rs`).
+pub fn esplora_base_url(env: &Env, crypto: Crypto) -> Result<String, ApiError> {
+    let var = format!("ESPLORA_URL_{}", crypto.ticker());
+    let base_url = env
+        .var(&var)
+        .map(|v| v.to_string())
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::ChainUnavailable {
+            detail: format!("no Esplora server is configured for {crypto} ({var})"),
+        })?;
+    Ok(base_url.trim_end_matches('/').to_owned())
 }
 
 #[derive(Deserialize)]

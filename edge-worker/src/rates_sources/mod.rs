@@ -33,6 +33,16 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source that asks a remote service (all but `Static`); the tests plan with it.
+    #[cfg(test)]
+    pub const LIVE: [Source; 5] = [
+        Source::Kraken,
+        Source::Coinbase,
+        Source::Bitstamp,
+        Source::Bitfinex,
+        Source::Ecb,
+    ];
+
     pub const ALL: [Source; 6] = [
         Source::Kraken,
         Source::Coinbase,
@@ -265,13 +275,7 @@ pub(crate) mod tests {
                 })
             })
             .collect();
-        let sources = [
-            Source::Kraken,
-            Source::Coinbase,
-            Source::Bitstamp,
-            Source::Bitfinex,
-            Source::Ecb,
-        ];
+        let sources = Source::LIVE;
         let (all, left) = plan(&sources, &pairs, |s| s.default_url().into(), usize::MAX);
         // 3 one-call sources + per-pair requests only for the pairs each venue lists.
         assert_eq!(all.iter().filter(|r| r.source.batched()).count(), 3);

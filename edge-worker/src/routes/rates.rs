@@ -336,13 +336,7 @@ mod tests {
             .split(',')
             .map(|p| PairName::try_from(p.to_owned()).unwrap().0)
             .collect();
-        let sources = [
-            Source::Kraken,
-            Source::Coinbase,
-            Source::Bitstamp,
-            Source::Bitfinex,
-            Source::Ecb,
-        ];
+        let sources = Source::LIVE;
         let (requests, left_out) = plan(
             &sources,
             &pairs,

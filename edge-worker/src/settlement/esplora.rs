@@ -46,15 +46,8 @@ fn unavailable(detail: impl std::fmt::Display) -> ApiError {
 
 impl EsploraPayout {
     pub fn for_currency(env: &Env, crypto: Crypto) -> Result<Self, ApiError> {
-        let var = format!("ESPLORA_URL_{}", crypto.ticker());
-        let base_url = env
-            .var(&var)
-            .map(|v| v.to_string())
-            .ok()
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| unavailable(format!("no Esplora server for {crypto} ({var})")))?;
         Ok(EsploraPayout {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: crate::chain::esplora_base_url(env, crypto)?,
         })
     }
 
