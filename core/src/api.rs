@@ -284,6 +284,46 @@ pub struct OrdersPage {
     pub next_cursor: Option<String>,
 }
 
+/// A payout the daily outflow cap held for the operator
+/// (`GET /v1/admin/payouts/held`, and the answer of a release or fail).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldPayout {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::OrderId"))]
+    pub order_id: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::ClientId"))]
+    pub client_id: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::CustomerId"))]
+    pub customer_id: String,
+    pub crypto: Crypto,
+    pub network: Network,
+    /// What the payout sends, in the coin.
+    #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
+    pub amount: Decimal,
+    pub destination_address: String,
+    pub status: crate::outflow::HoldStatus,
+    /// The day's outflow of the currency when the payout was held, in the coin.
+    #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
+    pub outflow_when_held: Decimal,
+    /// The daily cap then (`PAYOUT_DAILY_CAP_<TICKER>`), in the coin.
+    #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
+    pub daily_cap: Decimal,
+    /// The order's status now (`pending` while held or released and not yet signed).
+    pub order_status: OrderStatus,
+    pub held_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// `GET /v1/admin/payouts/held`: the payouts waiting for a decision, oldest first.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldPayoutList {
+    pub payouts: Vec<HeldPayout>,
+}
+
 /// `POST /v1/addresses/validate`.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -538,6 +578,8 @@ pub fn error_codes() -> Vec<&'static str> {
         "invalid_id",
         "quote_expired",
         "quote_mismatch",
+        // payouts held by the daily outflow cap
+        "payout_not_held",
         // wallet
         "bad_entropy_length",
         "invalid_mnemonic_word_count",

@@ -15,6 +15,8 @@
 //! - [`placement`]: the decision on placing an order, from every fact read for it.
 //! - [`time`]: UTC instants in whole seconds, RFC 3339 on the wire.
 //! - [`error`]: what every error has: its code and facts as data, a message, a kind.
+//! - [`outflow`]: the daily outflow cap of the hot wallet and the operator's decision on
+//!   the payouts it holds.
 //! - `payout` (feature `signing`): on-chain payouts from the hot wallet: coin selection,
 //!   batching, PSBT signing, fee bumps.
 //! - [`api`]: the JSON types of the HTTP API, shared by the worker and the npm package.
@@ -32,6 +34,7 @@ pub mod error;
 pub mod limits;
 pub mod money;
 pub mod order;
+pub mod outflow;
 #[cfg(feature = "signing")]
 pub mod payout;
 pub mod placement;

@@ -103,6 +103,8 @@ pub enum FailureReason {
     BroadcastRejected,
     /// On-chain mode: the destination cannot be paid (e.g. a Litecoin MWEB address).
     AddressUnusable,
+    /// On-chain mode: held by the daily outflow cap, then refused by the operator.
+    RejectedByOperator,
 }
 
 /// Refuses every transition not in [`ALLOWED`].

@@ -30,7 +30,7 @@ mod store;
 mod webhook;
 
 use problem::ApiError;
-use routes::{addresses, admin, config, health, openapi, orders, quotes, rates};
+use routes::{addresses, admin, config, health, held_payouts, openapi, orders, quotes, rates};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -90,6 +90,23 @@ static ROUTES: &[Route] = &[
         method: Method::Post,
         pattern: "/v1/admin/rates/refresh",
         handler: |req, env, _| Box::pin(async move { admin::refresh_rates(&req, env).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/admin/payouts/held",
+        handler: |req, env, _| Box::pin(async move { held_payouts::list(&req, env).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/payouts/{order_id}/release",
+        handler: |req, env, p| {
+            Box::pin(async move { held_payouts::release(&req, env, &p[0]).await })
+        },
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/payouts/{order_id}/fail",
+        handler: |req, env, p| Box::pin(async move { held_payouts::fail(&req, env, &p[0]).await }),
     },
     Route {
         method: Method::Get,

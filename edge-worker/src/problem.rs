@@ -230,6 +230,7 @@ core_errors!(
     core::limits::LimitError,
     core::money::AmountError,
     core::order::OrderError,
+    core::outflow::HoldError,
     core::placement::PlacementError,
     core::quote::QuoteError,
     core::rates::RateError,

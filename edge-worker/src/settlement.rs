@@ -27,6 +27,8 @@ use cryptoexchange_core::order::{transition, OrderStatus};
 mod esplora;
 mod onchain;
 
+pub(crate) use onchain::decide_held;
+
 pub const QUEUE_BINDING: &str = "SETTLEMENT";
 
 /// Seconds between two sandbox steps; short so a demo order completes in seconds.

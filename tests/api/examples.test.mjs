@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { call } from '../support/api.mjs';
+import { BIP84, call, onboard, orderBody, placeOrder, sampleConfig, setRates } from '../support/api.mjs';
+import { startFakeChain } from '../support/chain.mjs';
 import { eventually, startFakeEsplora } from '../support/servers.mjs';
 import { ROOT, startWorker } from '../support/worker.mjs';
 
@@ -24,6 +25,10 @@ const SEQUENCE = [
   'listCustomerAddresses', 'validateAddress', 'getAddressBalance', 'placeOrder', 'getOrder',
   'listCustomerOrders',
 ];
+// The operator's decisions on payouts the daily outflow cap held: only an on-chain
+// deployment holds payouts, so these run against a second worker in SETTLEMENT_MODE=onchain
+// (fake electrs, PAYOUT_DAILY_CAP_BTC below one order) with two held orders.
+const ONCHAIN_SEQUENCE = ['listHeldPayouts', 'releaseHeldPayout', 'failHeldPayout'];
 
 // Values the examples show in place of this run's own.
 const SHOWN = {
@@ -32,6 +37,7 @@ const SHOWN = {
   webhook_secret: 'whsec_4c1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f',
   order_id: '3f8a2c1e-5b7d-4e9f-a1c3-0d2e4f6a8b9c',
   quote_id: 'quo_5e0c9d1b2a3f4e5d6c7b8a9f0e1d2c3b',
+  held_order_id: '7c4e9a2b-1d3f-4a5b-8c6d-9e0f1a2b3c4d',
 };
 
 const operations = new Map();
@@ -40,7 +46,8 @@ for (const [path, item] of Object.entries(DOCUMENT.paths)) {
 }
 
 let worker; let esplora;
-const run = {};
+const RUN = {};
+const run = RUN;
 
 before(async () => {
   esplora = await startFakeEsplora();
@@ -57,12 +64,12 @@ function readExample(id) {
 }
 
 /** The example's request with this run's ids and keys in place of the shown ones. */
-function request(id, example) {
+function request(id, example, run = RUN) {
   const { path, method } = operations.get(id);
   const req = example.request ?? {};
   const params = { ...req.path };
   if (params.client_id) params.client_id = run.client_id;
-  if (params.order_id) params.order_id = run.order_id;
+  if (params.order_id) params.order_id = params.order_id === SHOWN.held_order_id ? run.held_order_id : run.order_id;
   let url = path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
   const query = new URLSearchParams(Object.entries(req.query ?? {}).map(([k, v]) => [k, String(v)]));
   if ([...query].length) url += `?${query}`;
@@ -89,7 +96,7 @@ function assertShape(actual, expected, where, partial = false) {
 }
 
 /** The answer as an example shows it: this run's ids and keys replaced by the shown ones. */
-function shown(body) {
+function shown(body, run = RUN) {
   let text = JSON.stringify(body);
   for (const [name, value] of Object.entries(run)) {
     if (SHOWN[name] && value) text = text.split(value).join(SHOWN[name]);
@@ -100,7 +107,7 @@ function shown(body) {
 test('every operation of openapi.json has an example, and every example an operation', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
   assert.deepEqual([...files].sort(), [...operations.keys()].sort());
-  assert.deepEqual([...SEQUENCE].sort(), [...operations.keys()].sort());
+  assert.deepEqual([...SEQUENCE, ...ONCHAIN_SEQUENCE].sort(), [...operations.keys()].sort());
 });
 
 test('every example request gets the answer its example response shows', async () => {
@@ -129,5 +136,49 @@ test('every example request gets the answer its example response shows', async (
     assert.equal(r.status, expected.status, `${id}: ${r.text.slice(0, 300)}`);
     assert.match(r.headers.get('content-type') ?? '', /^application\/json/, id);
     assertShape(r.body, expected.body, id, expected.partial === true);
+  }
+});
+
+test('the held-payout examples get the answers they show from an on-chain worker', async () => {
+  const chain = await startFakeChain();
+  chain.fund(BIP84.addresses[0].address, 'dd'.repeat(32), 0, 1_000_000);
+  const live = await startWorker({
+    vars: {
+      SETTLEMENT_MODE: 'onchain', ESPLORA_URL_BTC: chain.url, HOT_WALLET_BTC: BIP84.account_xprv,
+      PAYOUT_DAILY_CAP_BTC: '0.001',
+    },
+  });
+  try {
+    const client = await onboard(live.url, sampleConfig());
+    await setRates(live.url);
+    const onchain = { client_id: client.client_id, api_key: client.api_key };
+    const destination = readExample('placeOrder').request.body.destination_address;
+    const held = [];
+    for (const customer of ['alice', 'bob']) {
+      const r = await placeOrder(live.url, client.api_key, customer, orderBody({ amount: '100.00', destination_address: destination }), randomUUID());
+      assert.equal(r.status, 201, r.text);
+      held.push(r.body.id);
+      // Held in turn, so the list shows them oldest first.
+      await eventually(async () => {
+        const list = await call(live.url, 'GET', '/v1/admin/payouts/held', { token: 'dev-admin-token' });
+        return list.body?.payouts?.length === held.length;
+      });
+    }
+    [onchain.order_id, onchain.held_order_id] = held;
+    for (const id of ONCHAIN_SEQUENCE) {
+      const example = readExample(id);
+      const req = request(id, example, onchain);
+      const r = await call(live.url, req.method, req.url, { headers: req.headers, body: req.body });
+      if (UPDATE) {
+        example.response = { status: r.status, body: shown(r.body, onchain) };
+        writeFileSync(join(DIR, `${id}.json`), `${JSON.stringify(example, null, 2)}\n`);
+        continue;
+      }
+      assert.equal(r.status, example.response.status, `${id}: ${r.text.slice(0, 300)}`);
+      assertShape(r.body, example.response.body, id);
+    }
+  } finally {
+    await live.stop();
+    await chain.stop();
   }
 });

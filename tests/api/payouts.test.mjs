@@ -6,45 +6,13 @@
 // broadcast, or between broadcast and the status change, still pays once.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BIP84, call, onboard, orderBody, placeOrder, sampleConfig, setRates } from '../support/api.mjs';
+import { onboard, orderBody, placeOrder, sampleConfig, setRates } from '../support/api.mjs';
 import { parseTx, startFakeChain } from '../support/chain.mjs';
+import {
+  CHANGE, DEST, FUNDING, getOrder, liveVars, order, sats, scriptOf, until,
+} from '../support/payouts.mjs';
 import { eventually } from '../support/servers.mjs';
 import { startWorker } from '../support/worker.mjs';
-
-const DEST = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'; // BIP-173: not the hot wallet's
-const FUNDING = BIP84.addresses[0].address; // m/84'/0'/0'/0/0
-const CHANGE = BIP84.addresses[2].address; // m/84'/0'/0'/1/0
-const sats = (amount) => BigInt(amount.replace('.', ''));
-
-async function scriptOf(worker, key, address) {
-  const r = await call(worker.url, 'POST', '/v1/addresses/validate', { token: key, body: { currency: 'BTC', address } });
-  return r.body.script_pubkey;
-}
-
-function liveVars(chain, extra = {}) {
-  return {
-    SETTLEMENT_MODE: 'onchain', ESPLORA_URL_BTC: chain.url, HOT_WALLET_BTC: BIP84.account_xprv, ...extra,
-  };
-}
-
-async function order(worker, client, customer, amount, key) {
-  const r = await placeOrder(worker.url, client.api_key, customer, orderBody({ amount, destination_address: DEST }), key);
-  assert.equal(r.status, 201, r.text);
-  return r.body;
-}
-
-const getOrder = async (worker, client, id) => (await call(worker.url, 'GET', `/v1/orders/${id}`, { token: client.api_key })).body;
-async function until(worker, client, id, status, timeoutMs = 30_000) {
-  let last;
-  try {
-    return await eventually(async () => {
-      last = await getOrder(worker, client, id);
-      return last.status === status ? last : null;
-    }, { timeoutMs });
-  } catch (e) {
-    throw new Error(`order ${id} never reached ${status}: ${JSON.stringify(last?.status_history)}`, { cause: e });
-  }
-}
 
 describe('on-chain payouts', () => {
   let chain; let worker; let client;

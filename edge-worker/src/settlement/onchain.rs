@@ -22,10 +22,12 @@
 //! it but before the status change; the tests kill the worker there.
 
 use std::collections::HashSet;
+use std::str::FromStr;
 
 use cryptoexchange_core::address::validate_address;
 use cryptoexchange_core::api::QuoteBreakdown;
 use cryptoexchange_core::order::{transition, FailureReason, OrderStatus};
+use cryptoexchange_core::outflow::{apply_daily_cap, decide, Candidate, HoldDecision, HoldStatus};
 use cryptoexchange_core::payout::esplora::{
     choose_fee_rate, classify_broadcast, BroadcastOutcome, FeeEstimateError,
 };
@@ -135,6 +137,10 @@ pub(crate) async fn run(env: &Env, crypto: Crypto, network: Network) -> Result<(
     for tx in payouts::in_status(&db, ticker, "sent").await? {
         confirm(env, &db, &esplora, &tx.txid).await?;
     }
+    // The operator failed these, and the worker stopped before their orders followed.
+    for order_id in payouts::failed_holds_unfinished(&db, ticker).await? {
+        fail(env, &db, &order_id, FailureReason::RejectedByOperator).await?;
+    }
     let waiting = payouts::waiting_orders(&db, ticker, network.as_str(), MAX_PAYOUTS).await?;
     if waiting.is_empty() {
         return Ok(());
@@ -158,6 +164,15 @@ pub(crate) async fn run(env: &Env, crypto: Crypto, network: Network) -> Result<(
             }),
             _ => fail(env, &db, &order.order_id, FailureReason::AddressUnusable).await?,
         }
+    }
+    let released: HashSet<&str> = waiting
+        .iter()
+        .filter(|o| o.hold.as_deref() == Some(HoldStatus::Released.as_str()))
+        .map(|o| o.order_id.as_str())
+        .collect();
+    let wanted = hold_above_daily_cap(env, &db, chain, &released, wanted).await?;
+    if wanted.is_empty() {
+        return Ok(());
     }
 
     let reserved: HashSet<String> = payouts::reserved_coins(&db).await?.into_iter().collect();
@@ -257,7 +272,7 @@ pub(crate) async fn run(env: &Env, crypto: Crypto, network: Network) -> Result<(
                 .payout_ids
                 .iter()
                 .enumerate()
-                .map(|(i, id)| (id.as_str(), i as u32))
+                .map(|(i, id)| (id.as_str(), i as u32, planned.tx.outputs[i].value))
                 .collect(),
             coins: planned
                 .spent
@@ -289,6 +304,141 @@ pub(crate) async fn run(env: &Env, crypto: Crypto, network: Network) -> Result<(
         move_order(env, &db, id, OrderStatus::Processing, None, None).await?;
     }
     broadcast(env, &db, &esplora, &signed.txid, &signed.raw_tx_hex).await
+}
+
+/// The daily outflow cap of a currency in base units (`PAYOUT_DAILY_CAP_<TICKER>`, an
+/// amount of the coin such as `0.5`); unset or empty means no cap.
+fn daily_cap(env: &Env, crypto: Crypto) -> Result<Option<u64>, ApiError> {
+    let variable = match crypto {
+        Crypto::Btc => "PAYOUT_DAILY_CAP_BTC",
+        Crypto::Ltc => "PAYOUT_DAILY_CAP_LTC",
+        _ => return Ok(None),
+    };
+    let Ok(value) = env.var(variable) else {
+        return Ok(None);
+    };
+    let text = value.to_string();
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    Decimal::from_str(text.trim())
+        .ok()
+        .filter(|d| !d.is_sign_negative())
+        .and_then(|d| base_units(d, crypto.decimals()))
+        .map(Some)
+        .ok_or_else(|| ApiError::Misconfigured {
+            variable,
+            detail: format!(
+                "{variable} must be an amount of {crypto} such as 0.5, at most {} decimals",
+                crypto.decimals()
+            ),
+        })
+}
+
+/// Holds the payouts that would push the day's outflow above the cap (the core
+/// decides which) and returns the others, still oldest first.
+async fn hold_above_daily_cap(
+    env: &Env,
+    db: &D1Database,
+    chain: &ChainParams,
+    released: &HashSet<&str>,
+    wanted: Vec<Payout>,
+) -> Result<Vec<Payout>, ApiError> {
+    let Some(cap) = daily_cap(env, chain.crypto)? else {
+        return Ok(wanted);
+    };
+    let now = ids::now_ms();
+    let day_start = ids::time_of(now).day_start().unix_millis();
+    let ticker = chain.crypto.ticker();
+    let network = chain.network.as_str();
+    let outflow = payouts::outflow_since(db, ticker, network, day_start).await?;
+    let candidates: Vec<Candidate> = wanted
+        .iter()
+        .map(|p| Candidate {
+            id: &p.id,
+            amount: p.amount,
+            released: released.contains(p.id.as_str()),
+        })
+        .collect();
+    let outcome = apply_daily_cap(&candidates, outflow, Some(cap));
+    let (held, pay): (Vec<Payout>, Vec<Payout>) = wanted
+        .into_iter()
+        .partition(|p| outcome.hold.contains(&p.id));
+    for payout in &held {
+        console_log!(
+            "payout {}: held for the operator ({} today, {} more, cap {cap})",
+            payout.id,
+            outflow,
+            payout.amount
+        );
+        payouts::hold(
+            db,
+            &payouts::NewHold {
+                order_id: &payout.id,
+                crypto: ticker,
+                network,
+                amount: payout.amount,
+                outflow,
+                cap,
+                now_ms: now,
+            },
+        )
+        .await?;
+    }
+    Ok(pay)
+}
+
+/// The operator's decision on a payout the daily cap held: a release lets the next run
+/// pay it (one is queued now), a fail moves its order to `failed` with
+/// `rejected_by_operator`. The hold's status changes first, guarded, so a run can never
+/// sign a failed one; a run finishes the order's move if the worker stops in between.
+pub(crate) async fn decide_held(
+    env: &Env,
+    order_id: &str,
+    decision: HoldDecision,
+) -> Result<payouts::HoldRow, ApiError> {
+    let db = env.d1("DB")?;
+    let not_found = || ApiError::NotFound {
+        what: "held payout",
+    };
+    for _ in 0..3 {
+        let hold = payouts::get_hold(&db, order_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let current = HoldStatus::parse(&hold.status)
+            .ok_or_else(|| ApiError::internal(format!("hold {order_id}: {}", hold.status)))?;
+        let target = decide(current, decision)?;
+        if target != current
+            && !payouts::decide_hold(
+                &db,
+                order_id,
+                current.as_str(),
+                target.as_str(),
+                ids::now_ms(),
+            )
+            .await?
+        {
+            continue; // decided concurrently: read it again
+        }
+        match target {
+            HoldStatus::Failed => {
+                fail(env, &db, order_id, FailureReason::RejectedByOperator).await?;
+            }
+            HoldStatus::Released if hold.order_status == OrderStatus::Pending => {
+                let job = Job::Advance {
+                    order_id: order_id.to_owned(),
+                };
+                enqueue(env, job, 0).await?;
+            }
+            _ => {}
+        }
+        return payouts::get_hold(&db, order_id)
+            .await?
+            .ok_or_else(not_found);
+    }
+    Err(ApiError::internal(format!(
+        "hold {order_id} keeps changing"
+    )))
 }
 
 async fn broadcast(

@@ -7,6 +7,8 @@
 //! rebroadcast byte for byte, marked sent, confirmed or rejected: its orders never go
 //! back to payable.
 
+use cryptoexchange_core::order::OrderStatus;
+use cryptoexchange_core::{Crypto, Network};
 use serde::Deserialize;
 use worker::{query, D1Database};
 
@@ -25,6 +27,8 @@ pub struct WaitingOrder {
     pub order_id: String,
     pub quote_json: String,
     pub destination_address: String,
+    /// `released` when the operator let a held payout go; otherwise never held.
+    pub hold: Option<String>,
 }
 
 pub struct NewPayoutTx<'a> {
@@ -36,13 +40,14 @@ pub struct NewPayoutTx<'a> {
     pub fee: u64,
     pub vsize: u64,
     pub now_ms: i64,
-    /// (order id, output index).
-    pub items: Vec<(&'a str, u32)>,
+    /// (order id, output index, amount in base units).
+    pub items: Vec<(&'a str, u32, u64)>,
     /// `txid:vout` of every input.
     pub coins: Vec<String>,
 }
 
-/// Live orders of a currency still `pending` with no payout transaction, oldest first.
+/// Live orders of a currency still `pending` with no payout transaction, oldest first,
+/// leaving out those the daily cap holds or the operator failed.
 pub async fn waiting_orders(
     db: &D1Database,
     crypto: &str,
@@ -51,8 +56,10 @@ pub async fn waiting_orders(
 ) -> Result<Vec<WaitingOrder>, StoreError> {
     Ok(query!(
         db,
-        "SELECT o.order_id, o.quote_json, o.destination_address FROM orders o
+        "SELECT o.order_id, o.quote_json, o.destination_address, h.status AS hold FROM orders o
+         LEFT JOIN payout_holds h ON h.order_id = o.order_id
          WHERE o.livemode = 1 AND o.crypto = ?1 AND o.network = ?2 AND o.status = 'pending'
+           AND (h.status IS NULL OR h.status = 'released')
            AND NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.order_id = o.order_id)
          ORDER BY o.created_at, o.order_id LIMIT ?3",
         crypto,
@@ -104,17 +111,21 @@ pub async fn insert_signed(db: &D1Database, tx: &NewPayoutTx<'_>) -> Result<bool
         tx.vsize,
         tx.now_ms
     )?];
-    for (order_id, output) in &tx.items {
+    for (order_id, output, amount) in &tx.items {
         // A NULL output index (NOT NULL column) fails the whole batch when the order
-        // is no longer a pending live order.
+        // is no longer a pending live order, or the daily cap holds it, or the
+        // operator failed it.
         statements.push(query!(
             db,
-            "INSERT INTO payout_items (order_id, txid, output_index)
+            "INSERT INTO payout_items (order_id, txid, output_index, amount)
              SELECT ?1, ?2, CASE WHEN EXISTS (SELECT 1 FROM orders WHERE order_id = ?1
-                 AND status = 'pending' AND livemode = 1) THEN ?3 ELSE NULL END",
+                 AND status = 'pending' AND livemode = 1)
+               AND NOT EXISTS (SELECT 1 FROM payout_holds WHERE order_id = ?1
+                 AND status <> 'released') THEN ?3 ELSE NULL END, ?4",
             order_id,
             tx.txid,
-            output
+            output,
+            amount
         )?);
     }
     for coin in &tx.coins {
@@ -220,4 +231,148 @@ pub async fn release_coins(db: &D1Database, txid: &str) -> Result<(), StoreError
         .run()
         .await?;
     Ok(())
+}
+
+/// What the currency's payouts signed since `since_ms` pay, in base units (fees not
+/// counted), leaving out transactions the node rejected. Replacements add no items, so
+/// a bumped payout counts once.
+pub async fn outflow_since(
+    db: &D1Database,
+    crypto: &str,
+    network: &str,
+    since_ms: i64,
+) -> Result<u64, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        total: u64,
+    }
+    let row = query!(
+        db,
+        "SELECT COALESCE(SUM(i.amount), 0) AS total FROM payout_items i
+         JOIN payout_txs t ON t.txid = i.txid
+         WHERE t.crypto = ?1 AND t.network = ?2 AND t.status <> 'rejected' AND t.created_at >= ?3",
+        crypto,
+        network,
+        since_ms
+    )?
+    .first::<Row>(None)
+    .await?;
+    Ok(row.map_or(0, |r| r.total))
+}
+
+/// A payout the daily cap holds, as stored.
+pub struct NewHold<'a> {
+    pub order_id: &'a str,
+    pub crypto: &'a str,
+    pub network: &'a str,
+    pub amount: u64,
+    pub outflow: u64,
+    pub cap: u64,
+    pub now_ms: i64,
+}
+
+/// Holds a payout for the operator; a payout already held or decided stays as it is.
+pub async fn hold(db: &D1Database, h: &NewHold<'_>) -> Result<(), StoreError> {
+    query!(
+        db,
+        "INSERT INTO payout_holds (order_id, crypto, network, amount, outflow, cap, status, held_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held', ?7) ON CONFLICT (order_id) DO NOTHING",
+        h.order_id,
+        h.crypto,
+        h.network,
+        h.amount,
+        h.outflow,
+        h.cap,
+        h.now_ms
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// A hold with its order's facts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HoldRow {
+    pub order_id: String,
+    pub client_id: String,
+    pub customer_id: String,
+    pub crypto: Crypto,
+    pub network: Network,
+    pub amount: u64,
+    pub destination_address: String,
+    pub status: String,
+    pub outflow: u64,
+    pub cap: u64,
+    pub order_status: OrderStatus,
+    pub held_at: i64,
+    pub decided_at: Option<i64>,
+}
+
+const HOLD_COLUMNS: &str = "h.order_id, o.client_id, o.customer_id, h.crypto, h.network, h.amount,
+    o.destination_address, h.status, h.outflow, h.cap, o.status AS order_status, h.held_at,
+    h.decided_at FROM payout_holds h JOIN orders o ON o.order_id = h.order_id";
+
+/// The holds in `status`, oldest first.
+pub async fn holds_in_status(
+    db: &D1Database,
+    status: &str,
+    limit: u32,
+) -> Result<Vec<HoldRow>, StoreError> {
+    let sql = format!(
+        "SELECT {HOLD_COLUMNS} WHERE h.status = ?1 ORDER BY h.held_at, h.order_id LIMIT ?2"
+    );
+    Ok(query!(db, &sql, status, limit)?
+        .all()
+        .await?
+        .results::<HoldRow>()?)
+}
+
+pub async fn get_hold(db: &D1Database, order_id: &str) -> Result<Option<HoldRow>, StoreError> {
+    let sql = format!("SELECT {HOLD_COLUMNS} WHERE h.order_id = ?1");
+    Ok(query!(db, &sql, order_id)?.first::<HoldRow>(None).await?)
+}
+
+/// Guarded change of a hold's status; false when it was not in `from`.
+pub async fn decide_hold(
+    db: &D1Database,
+    order_id: &str,
+    from: &str,
+    to: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let result = query!(
+        db,
+        "UPDATE payout_holds SET status = ?3, decided_at = ?4 WHERE order_id = ?1 AND status = ?2",
+        order_id,
+        from,
+        to,
+        now_ms
+    )?
+    .run()
+    .await?;
+    Ok(changes(&result)? == 1)
+}
+
+/// Orders of a currency the operator failed whose order is not final yet (the worker
+/// stopped between the two writes): the run finishes them.
+pub async fn failed_holds_unfinished(
+    db: &D1Database,
+    crypto: &str,
+) -> Result<Vec<String>, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        order_id: String,
+    }
+    Ok(query!(
+        db,
+        "SELECT h.order_id FROM payout_holds h JOIN orders o ON o.order_id = h.order_id
+         WHERE h.crypto = ?1 AND h.status = 'failed' AND o.status = 'pending'",
+        crypto
+    )?
+    .all()
+    .await?
+    .results::<Row>()?
+    .into_iter()
+    .map(|r| r.order_id)
+    .collect())
 }
