@@ -87,6 +87,7 @@ fn request<'a>(
         payouts,
         change_script: wallet.script_pubkey(CHANGE).expect("change script"),
         change_key: CHANGE,
+        own_scripts: &[],
         fee_rate: FeeRate::from_sat_per_vb(sat_per_vb),
         long_term_fee_rate: FeeRate::from_sat_per_vb(10),
         max_inputs: 20,
@@ -192,6 +193,40 @@ fn single_payout_with_change_verifies() {
     assert_eq!(tx.estimated_vsize, 141);
     let signed = sign_and_verify(&wallet, &tx);
     assert_eq!(signed.fee, 423);
+}
+
+#[test]
+fn a_payout_to_the_hot_wallets_own_address_is_refused_and_the_others_verify() {
+    let wallet = wallet(Crypto::Btc);
+    let coins = [coin(&wallet, RECEIVE, 1, 1_000_000)];
+    let own = [wallet.script_pubkey(RECEIVE).expect("receive script")];
+    let dest = destination(Crypto::Btc, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
+    let change = wallet.script_pubkey(CHANGE).expect("change script");
+    let payouts = [
+        payout("to-funding", &own[0], 100_000),
+        payout("to-change", &change, 100_000),
+        payout("o1", &dest, 150_000),
+    ];
+    let mut req = request(&wallet, &coins, &payouts, 3);
+    req.own_scripts = &own;
+    let plan = plan_batch(&req).unwrap();
+    let refused: Vec<_> = plan
+        .skipped
+        .iter()
+        .map(|s| (s.id.as_str(), &s.reason))
+        .collect();
+    let unusable = SkipReason::Refused {
+        error: PayoutError::UnusableDestination {
+            reason: "it is the hot wallet's own address",
+        },
+    };
+    assert_eq!(
+        refused,
+        [("to-funding", &unusable), ("to-change", &unusable)]
+    );
+    let tx = plan.tx.expect("the third still goes");
+    assert_eq!(tx.payout_ids, ["o1"]);
+    sign_and_verify(&wallet, &tx);
 }
 
 #[test]

@@ -76,6 +76,36 @@ describe('on-chain payouts', () => {
     }
   });
 
+  test('a destination that is the hot wallet itself fails with address_unusable and gives the limit room back', async () => {
+    // Valid for BTC mainnet, so placement takes it; only the payout run knows it is the
+    // hot wallet's own funding address: paying it would leave the coins with the operator.
+    const own = await order(worker, client, 'uma', '900.00', 'uma-1', FUNDING);
+    const failed = await until(worker, client, own.id, 'failed');
+    assert.equal(failed.status_history.at(-1).failure_reason, 'address_unusable');
+    assert.equal(failed.tx_id, null);
+    assert.ok(!chain.posts.some((hex) => parseTx(hex).outputs.some((o) => o.value === sats(own.crypto_amount))), 'never signed');
+    // Daily limit 2000: 900 + 900 + 250 would exceed it if the failed order still counted.
+    const second = await placeOrder(worker.url, client.api_key, 'uma', orderBody({ amount: '900.00', destination_address: DEST }), 'uma-2');
+    assert.equal(second.status, 201, second.text);
+    const third = await placeOrder(worker.url, client.api_key, 'uma', orderBody({ amount: '250.00', destination_address: DEST }), 'uma-3');
+    assert.equal(third.status, 201, third.text);
+    // Settled before the next test (900 is more than the wallet holds), so no batch mixes them.
+    await until(worker, client, second.body.id, 'failed');
+    await until(worker, client, third.body.id, 'sent');
+  });
+
+  test("a node refusing the destination's script fails a single payout with address_unusable", async () => {
+    // Bitcoin Core's IsStandardTx reason for a non-standard output script.
+    chain.rejectWith = 'sendrawtransaction RPC error: {"code":-26,"message":"scriptpubkey"}';
+    try {
+      const o = await order(worker, client, 'vera', '20.00', 'vera-1');
+      const failed = await until(worker, client, o.id, 'failed');
+      assert.equal(failed.status_history.at(-1).failure_reason, 'address_unusable');
+    } finally {
+      chain.rejectWith = null;
+    }
+  });
+
   test("a node rejection fails with broadcast_rejected and frees the coins", async () => {
     chain.rejectWith = 'sendrawtransaction RPC error: {"code":-26,"message":"min relay fee not met, 100 < 141"}';
     let rejected;

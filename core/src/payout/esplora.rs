@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::fee::FeeRate;
+use crate::order::FailureReason;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -135,6 +136,29 @@ pub fn classify_broadcast(status: u16, body: &str, txid: &str) -> BroadcastOutco
     }
 }
 
+/// Bitcoin Core's `IsStandardTx` reasons that are about one output's script or amount
+/// (`policy/policy.cpp`): the node refuses to relay a payment to that destination.
+const OUTPUT_POLICY_REASONS: [&str; 3] = ["scriptpubkey", "bare-multisig", "dust"];
+
+/// Whom a node's rejection of a payout transaction blames: the transaction as a whole
+/// (`broadcast_rejected`), or, when it names an output policy (a non-standard
+/// destination script, an output below its dust) and the transaction pays one order
+/// only, that order's destination (`address_unusable`). In a batch the reason does not
+/// say which output it means, so every order gets `broadcast_rejected`.
+pub fn rejection_failure(message: &str, payouts_in_tx: usize) -> FailureReason {
+    let reason = message
+        .split([',', ' ', '('])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if payouts_in_tx == 1 && OUTPUT_POLICY_REASONS.contains(&reason.as_str()) {
+        FailureReason::AddressUnusable
+    } else {
+        FailureReason::BroadcastRejected
+    }
+}
+
 #[derive(Deserialize)]
 struct RpcError {
     code: Option<i64>,
@@ -242,6 +266,23 @@ mod tests {
             classify_broadcast(400, spent, TXID),
             BroadcastOutcome::InputsMissingOrSpent { .. }
         ));
+    }
+
+    #[test]
+    fn an_output_policy_rejection_of_a_single_payout_blames_its_destination() {
+        let unusable = FailureReason::AddressUnusable;
+        let rejected = FailureReason::BroadcastRejected;
+        assert_eq!(rejection_failure("scriptpubkey", 1), unusable);
+        assert_eq!(rejection_failure("dust", 1), unusable);
+        assert_eq!(rejection_failure("bare-multisig", 1), unusable);
+        // Which output of a batch is meant, the node does not say.
+        assert_eq!(rejection_failure("scriptpubkey", 2), rejected);
+        assert_eq!(
+            rejection_failure("min relay fee not met, 100 < 141", 1),
+            rejected
+        );
+        assert_eq!(rejection_failure("non-mandatory-script-verify-flag (Signature must be zero for failed CHECK(MULTI)SIG operation)", 1), rejected);
+        assert_eq!(rejection_failure("dust-something", 1), rejected);
     }
 
     #[test]

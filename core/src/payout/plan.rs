@@ -27,6 +27,9 @@ pub struct BatchRequest<'a> {
     pub payouts: &'a [Payout],
     pub change_script: Vec<u8>,
     pub change_key: KeyPath,
+    /// The hot wallet's own output scripts (its receive and change addresses): a payout
+    /// to one of them would leave the coins with the operator, so it is refused.
+    pub own_scripts: &'a [Vec<u8>],
     pub fee_rate: FeeRate,
     /// The rate the wallet expects to pay in the long run (waste metric).
     pub long_term_fee_rate: FeeRate,
@@ -151,6 +154,19 @@ pub fn plan_batch(req: &BatchRequest) -> Result<BatchPlan, PayoutError> {
     for payout in req.payouts {
         if accepted.len() == req.max_payouts {
             left.push(payout.id.clone());
+            continue;
+        }
+        if payout.script_pubkey == req.change_script
+            || req.own_scripts.contains(&payout.script_pubkey)
+        {
+            skipped.push(Skipped {
+                id: payout.id.clone(),
+                reason: SkipReason::Refused {
+                    error: PayoutError::UnusableDestination {
+                        reason: "it is the hot wallet's own address",
+                    },
+                },
+            });
             continue;
         }
         let dust = req.chain.dust_threshold(&payout.script_pubkey);

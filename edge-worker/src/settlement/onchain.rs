@@ -29,7 +29,7 @@ use cryptoexchange_core::api::QuoteBreakdown;
 use cryptoexchange_core::order::{transition, FailureReason, OrderStatus};
 use cryptoexchange_core::outflow::{apply_daily_cap, decide, Candidate, HoldDecision, HoldStatus};
 use cryptoexchange_core::payout::esplora::{
-    choose_fee_rate, classify_broadcast, BroadcastOutcome, FeeEstimateError,
+    choose_fee_rate, classify_broadcast, rejection_failure, BroadcastOutcome, FeeEstimateError,
 };
 use cryptoexchange_core::payout::plan::SkipReason;
 use cryptoexchange_core::payout::{
@@ -227,12 +227,14 @@ pub(crate) async fn run(env: &Env, crypto: Crypto, network: Network) -> Result<(
 
     let mut seed = [0u8; 8];
     getrandom::getrandom(&mut seed).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
+    let own_scripts = [wallet.script_pubkey(RECEIVE).map_err(payout_error)?];
     let plan = plan_batch(&BatchRequest {
         chain,
         coins: &coins,
         payouts: &wanted,
         change_script: wallet.script_pubkey(CHANGE).map_err(payout_error)?,
         change_key: CHANGE,
+        own_scripts: &own_scripts,
         fee_rate,
         long_term_fee_rate: LONG_TERM_FEE_RATE,
         max_inputs: MAX_INPUTS,
@@ -494,8 +496,10 @@ async fn broadcast(
             {
                 payouts::release_coins(db, txid).await?;
             }
-            for id in payouts::orders_of(db, txid).await? {
-                fail(env, db, &id, FailureReason::BroadcastRejected).await?;
+            let orders = payouts::orders_of(db, txid).await?;
+            let reason = rejection_failure(&message, orders.len());
+            for id in orders {
+                fail(env, db, &id, reason).await?;
             }
         }
         BroadcastOutcome::Retry { reason } => {
