@@ -25,7 +25,10 @@ CREATE INDEX payout_holds_by_status ON payout_holds(status, held_at);
 
 -- Fee bumps (BIP-125): a replacement is a payout transaction of its own whose
 -- `replaces` names the first transaction of its payout (whose items and coins stay
--- where they are). `sent_at` is when the node first took a transaction.
+-- where they are). `sent_at` is when the node first took a transaction. Two statuses
+-- join signed | sent | confirmed | rejected: `replaced` (a replacement was taken; still
+-- watched, it may yet confirm) and `conflicted` (another transaction of the payout
+-- confirmed).
 ALTER TABLE payout_txs ADD COLUMN replaces TEXT REFERENCES payout_txs(txid);
 ALTER TABLE payout_txs ADD COLUMN sent_at INTEGER;
 CREATE INDEX payout_txs_by_original ON payout_txs(replaces);

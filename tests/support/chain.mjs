@@ -48,7 +48,8 @@ export function parseTx(hex) {
     }
   }
   const stripped = Buffer.concat([b.subarray(0, 4), b.subarray(segwit ? 6 : 4, endOutputs), b.subarray(o, o + 4)]);
-  return { txid: Buffer.from(sha256d(stripped)).reverse().toString('hex'), inputs, outputs };
+  const vsize = Math.ceil((stripped.length * 3 + b.length) / 4); // BIP-141 weight / 4
+  return { txid: Buffer.from(sha256d(stripped)).reverse().toString('hex'), inputs, outputs, vsize };
 }
 
 export async function startFakeChain() {
@@ -61,11 +62,34 @@ export async function startFakeChain() {
     confirmed: new Map(), // txid -> height
     posts: [], // every POST /tx body
     rejectWith: null, // a 400 body to answer the next broadcasts with
+    values: new Map(), // "txid:vout" -> value of every output we know, to price fees
+    replaced: new Map(), // txid evicted by a BIP-125 replacement -> { hex, parsed }
+    spentUtxos: new Map(), // "txid:vout" -> [address, utxo] taken out of `utxos` by the mempool
   };
   chain.fund = (address, txid, vout, value) => {
     const list = chain.utxos.get(address) ?? [];
     list.push({ txid, vout, value, status: { confirmed: true, block_height: chain.tip - 10 } });
     chain.utxos.set(address, list);
+    chain.values.set(`${txid}:${vout}`, BigInt(value));
+  };
+  /** The fee a parsed transaction pays, from the known values of what it spends. */
+  chain.feeOf = (parsed) => parsed.inputs.reduce((s, i) => s + (chain.values.get(`${i.txid}:${i.vout}`) ?? 0n), 0n)
+    - parsed.outputs.reduce((s, out) => s + out.value, 0n);
+  /** A miner that had `txid` (even one a replacement evicted) puts it in the next block. */
+  chain.confirmTx = (txid) => {
+    const evicted = chain.replaced.get(txid);
+    if (evicted) {
+      for (const [other, t] of chain.mempool) {
+        if (t.parsed.inputs.some((i) => evicted.parsed.inputs.some((e) => e.txid === i.txid && e.vout === i.vout))) {
+          chain.mempool.delete(other);
+          chain.replaced.set(other, t);
+        }
+      }
+      chain.mempool.set(txid, evicted);
+      chain.replaced.delete(txid);
+    }
+    chain.tip += 1;
+    chain.confirmed.set(txid, chain.tip);
   };
   chain.watch = (address, script) => chain.watched.set(script, address);
   chain.mine = () => {
@@ -86,15 +110,36 @@ export async function startFakeChain() {
     let parsed;
     try { parsed = parseTx(hex); } catch { return [400, 'sendrawtransaction RPC error: {"code":-22,"message":"TX decode failed"}']; }
     if (chain.mempool.has(parsed.txid)) return [200, parsed.txid]; // bitcoind answers the txid again
+    const conflicts = new Map();
     for (const i of parsed.inputs) {
-      if (spentBy(i.txid, i.vout)) return [400, 'sendrawtransaction RPC error: {"code":-26,"message":"txn-mempool-conflict"}'];
-      if (!exists(i.txid, i.vout)) return [400, 'sendrawtransaction RPC error -25: bad-txns-inputs-missingorspent'];
+      const other = spentBy(i.txid, i.vout);
+      if (other) conflicts.set(other.parsed.txid, other);
+      else if (!exists(i.txid, i.vout)) return [400, 'sendrawtransaction RPC error -25: bad-txns-inputs-missingorspent'];
+    }
+    if (conflicts.size) {
+      // BIP-125 as Bitcoin Core applies it: the replacement pays more than what it
+      // evicts, by at least the incremental relay fee (1 sat/vB) for its own size.
+      const old = [...conflicts.values()].reduce((s, t) => s + chain.feeOf(t.parsed), 0n);
+      if (chain.feeOf(parsed) < old + BigInt(parsed.vsize)) {
+        return [400, `sendrawtransaction RPC error: {"code":-26,"message":"insufficient fee, rejecting replacement ${parsed.txid}"}`];
+      }
+      for (const [txid, t] of conflicts) {
+        chain.mempool.delete(txid);
+        chain.replaced.set(txid, t);
+        for (const i of t.parsed.inputs) {
+          const taken = chain.spentUtxos.get(`${i.txid}:${i.vout}`);
+          if (taken) chain.utxos.get(taken[0]).push(taken[1]);
+        }
+        for (const [address, list] of chain.utxos) chain.utxos.set(address, list.filter((u) => u.txid !== txid));
+      }
     }
     chain.mempool.set(parsed.txid, { hex, parsed });
     for (const [address, list] of chain.utxos) {
+      for (const u of list) if (parsed.inputs.some((i) => i.txid === u.txid && i.vout === u.vout)) chain.spentUtxos.set(`${u.txid}:${u.vout}`, [address, u]);
       chain.utxos.set(address, list.filter((u) => !parsed.inputs.some((i) => i.txid === u.txid && i.vout === u.vout)));
     }
     parsed.outputs.forEach((out, vout) => {
+      chain.values.set(`${parsed.txid}:${vout}`, out.value);
       const address = chain.watched.get(out.script);
       if (!address) return;
       const list = chain.utxos.get(address) ?? [];
@@ -126,7 +171,7 @@ export async function startFakeChain() {
         return json(height ? { confirmed: true, block_height: height, block_hash: '00'.repeat(32), block_time: 1_700_000_000 } : { confirmed: false });
       }
       if ((m = /^\/tx\/([0-9a-f]{64})$/.exec(req.url))) {
-        return chain.mempool.has(m[1]) ? json({ txid: m[1] }) : text(404, 'Transaction not found');
+        return chain.mempool.has(m[1]) || chain.confirmed.has(m[1]) ? json({ txid: m[1] }) : text(404, 'Transaction not found');
       }
       return text(404, 'Not Found');
     });

@@ -33,8 +33,8 @@ use cryptoexchange_core::payout::esplora::{
 };
 use cryptoexchange_core::payout::plan::SkipReason;
 use cryptoexchange_core::payout::{
-    plan_batch, BatchRequest, ChainParams, Coin, FeeRate, HotWallet, KeyPath, OutPoint, Payout,
-    PayoutError, Txid,
+    bump_fee, plan_batch, BatchRequest, ChainParams, Coin, FeeRate, HotWallet, KeyPath, OutPoint,
+    Payout, PayoutError, PlannedTx, Txid,
 };
 use cryptoexchange_core::{Crypto, Network};
 use rust_decimal::prelude::ToPrimitive;
@@ -132,10 +132,26 @@ pub(crate) async fn run(env: &Env, crypto: Crypto, network: Network) -> Result<(
     let esplora = EsploraPayout::for_currency(env, crypto)?;
     let ticker = crypto.ticker();
     for tx in payouts::in_status(&db, ticker, "signed").await? {
-        broadcast(env, &db, &esplora, &tx.txid, &tx.raw_tx).await?;
+        broadcast(
+            env,
+            &db,
+            &esplora,
+            &tx.txid,
+            &tx.raw_tx,
+            tx.replaces.as_deref(),
+        )
+        .await?;
     }
-    for tx in payouts::in_status(&db, ticker, "sent").await? {
-        confirm(env, &db, &esplora, &tx.txid).await?;
+    // A replaced transaction is still watched: whichever of a payout's confirms wins.
+    for status in ["sent", "replaced"] {
+        for tx in payouts::in_status(&db, ticker, status).await? {
+            confirm(env, &db, &esplora, &tx).await?;
+        }
+    }
+    bump_fees(env, &db, &esplora, chain).await?;
+    // Orders whose transaction moved on while the worker stopped before they followed.
+    for stale in payouts::orders_behind_their_tx(&db, ticker).await? {
+        catch_up(env, &db, &stale).await?;
     }
     // The operator failed these, and the worker stopped before their orders followed.
     for order_id in payouts::failed_holds_unfinished(&db, ticker).await? {
@@ -176,12 +192,18 @@ pub(crate) async fn run(env: &Env, crypto: Crypto, network: Network) -> Result<(
     }
 
     let reserved: HashSet<String> = payouts::reserved_coins(&db).await?.into_iter().collect();
+    let bumped: HashSet<String> = payouts::bumped_unsettled(&db, ticker)
+        .await?
+        .into_iter()
+        .collect();
     let mut coins = Vec::new();
     for key in [RECEIVE, CHANGE] {
         let address = wallet.address(key).map_err(payout_error)?;
         let script_pubkey = wallet.script_pubkey(key).map_err(payout_error)?;
         for utxo in esplora.utxos(&address).await? {
-            if reserved.contains(&format!("{}:{}", utxo.txid, utxo.vout)) {
+            if reserved.contains(&format!("{}:{}", utxo.txid, utxo.vout))
+                || (!utxo.status.confirmed && bumped.contains(&utxo.txid))
+            {
                 continue;
             }
             let Some(txid) = Txid::from_hex(&utxo.txid) else {
@@ -305,7 +327,7 @@ pub(crate) async fn run(env: &Env, crypto: Crypto, network: Network) -> Result<(
     for id in &planned.payout_ids {
         move_order(env, &db, id, OrderStatus::Processing, None, None).await?;
     }
-    broadcast(env, &db, &esplora, &signed.txid, &signed.raw_tx_hex).await
+    broadcast(env, &db, &esplora, &signed.txid, &signed.raw_tx_hex, None).await
 }
 
 /// The daily outflow cap of a currency in base units (`PAYOUT_DAILY_CAP_<TICKER>`, an
@@ -443,12 +465,17 @@ pub(crate) async fn decide_held(
     )))
 }
 
+/// Sends a stored transaction (the same bytes every time) and records the verdict.
+/// `replaces` is the original of a fee bump: its orders are `sent` already, so a
+/// rejected bump only marks itself rejected (the original still pays them, and its coins
+/// stay reserved).
 async fn broadcast(
     env: &Env,
     db: &D1Database,
     esplora: &EsploraPayout,
     txid: &str,
     raw_tx: &str,
+    replaces: Option<&str>,
 ) -> Result<(), ApiError> {
     if fault(env) == "stop_after_sign" {
         console_log!("fault injection: stopped after signing {txid}");
@@ -471,30 +498,40 @@ async fn broadcast(
         }
         other => other,
     };
+    let original = replaces.unwrap_or(txid);
+    let now = ids::now_ms();
     match outcome {
         BroadcastOutcome::Accepted => {
             if fault(env) == "stop_after_broadcast" {
                 console_log!("fault injection: stopped after broadcasting {txid}");
                 return Ok(());
             }
-            payouts::set_status(db, txid, "signed", "sent", None, ids::now_ms()).await?;
-            for id in payouts::orders_of(db, txid).await? {
+            let took = payouts::set_status(db, txid, "signed", "sent", None, now).await?;
+            if took && replaces.is_some() {
+                console_log!("payout {original}: replaced by {txid}");
+                payouts::supersede_others(db, original, txid, "replaced", now).await?;
+            }
+            if fault(env) == "stop_after_sent_status" {
+                console_log!("fault injection: stopped after marking {txid} sent");
+                return Ok(());
+            }
+            for id in payouts::orders_of(db, original).await? {
                 move_order(env, db, &id, OrderStatus::Sent, Some(txid), None).await?;
             }
         }
         BroadcastOutcome::Rejected { message, .. } => {
             console_log!("payout {txid} rejected by the node: {message}");
-            if payouts::set_status(
-                db,
-                txid,
-                "signed",
-                "rejected",
-                Some(&message),
-                ids::now_ms(),
-            )
-            .await?
-            {
+            let marked =
+                payouts::set_status(db, txid, "signed", "rejected", Some(&message), now).await?;
+            if replaces.is_some() {
+                return Ok(()); // the original still stands
+            }
+            if marked {
                 payouts::release_coins(db, txid).await?;
+            }
+            if fault(env) == "stop_after_rejected_status" {
+                console_log!("fault injection: stopped after marking {txid} rejected");
+                return Ok(());
             }
             let orders = payouts::orders_of(db, txid).await?;
             let reason = rejection_failure(&message, orders.len());
@@ -511,24 +548,167 @@ async fn broadcast(
     Ok(())
 }
 
+/// At the configured depth a transaction of a payout (the original or a fee bump,
+/// whichever a miner took) completes its orders; the rest of the family conflicts.
 async fn confirm(
     env: &Env,
     db: &D1Database,
     esplora: &EsploraPayout,
-    txid: &str,
+    tx: &payouts::PayoutTxRow,
 ) -> Result<(), ApiError> {
-    let Some(height) = esplora.confirmed_height(txid).await? else {
+    let Some(height) = esplora.confirmed_height(&tx.txid).await? else {
         return Ok(());
     };
     let depth = esplora.tip_height().await?.saturating_sub(height) + 1;
     if depth < env_u32(env, "PAYOUT_CONFIRMATIONS", 1) {
         return Ok(());
     }
-    payouts::set_status(db, txid, "sent", "confirmed", None, ids::now_ms()).await?;
-    for id in payouts::orders_of(db, txid).await? {
-        move_order(env, db, &id, OrderStatus::Completed, Some(txid), None).await?;
+    let now = ids::now_ms();
+    if !payouts::set_status(db, &tx.txid, &tx.status, "confirmed", None, now).await? {
+        return Ok(());
+    }
+    let original = tx.original();
+    payouts::supersede_others(db, original, &tx.txid, "conflicted", now).await?;
+    if fault(env) == "stop_after_confirmed_status" {
+        console_log!(
+            "fault injection: stopped after marking {} confirmed",
+            tx.txid
+        );
+        return Ok(());
+    }
+    for id in payouts::orders_of(db, original).await? {
+        move_order(env, db, &id, OrderStatus::Completed, Some(&tx.txid), None).await?;
     }
     Ok(())
+}
+
+/// Fee bumps (BIP-125) by the worker: a payout whose newest transaction has waited
+/// unconfirmed for `PAYOUT_BUMP_AFTER_SECONDS` (default 1800) at a fee rate below the
+/// current estimate is replaced by the core's `bump_fee` (the same inputs, every payout
+/// output unchanged, the extra fee from the change only) at that estimate, which is
+/// never above the cap. The replacement is stored before it is broadcast, like any
+/// payout transaction; the original stays watched.
+async fn bump_fees(
+    env: &Env,
+    db: &D1Database,
+    esplora: &EsploraPayout,
+    chain: &'static ChainParams,
+) -> Result<(), ApiError> {
+    let after_ms = i64::from(env_u32(env, "PAYOUT_BUMP_AFTER_SECONDS", 1800)) * 1000;
+    let now = ids::now_ms();
+    let due: Vec<_> = payouts::in_status(db, chain.crypto.ticker(), "sent")
+        .await?
+        .into_iter()
+        .filter(|tx| tx.sent_at.is_some_and(|at| now - at >= after_ms))
+        .collect();
+    if due.is_empty() {
+        return Ok(());
+    }
+    let estimates = esplora.fee_estimates().await?;
+    let floor = FeeRate(chain.min_relay_fee);
+    let rate = match choose_fee_rate(&estimates, TARGET_BLOCKS, floor, fee_cap(env, chain.crypto)) {
+        Ok(rate) => rate,
+        Err(e) => {
+            console_log!("payout {}: no fee bump ({e})", chain.crypto.ticker());
+            return Ok(());
+        }
+    };
+    let wallet = hot_wallet(env, chain)?;
+    let reserved: HashSet<String> = payouts::reserved_coins(db).await?.into_iter().collect();
+    for tx in due {
+        let plan: PlannedTx = serde_json::from_str(&tx.plan_json)
+            .map_err(|e| ApiError::internal(format!("payout {} plan: {e}", tx.txid)))?;
+        if plan.fee_rate >= rate {
+            continue;
+        }
+        // A later payout already spends its change: replacing it would evict that child.
+        if plan
+            .change_index
+            .is_some_and(|i| reserved.contains(&format!("{}:{i}", tx.txid)))
+        {
+            console_log!(
+                "payout {}: no fee bump (a later payout spends its change)",
+                tx.txid
+            );
+            continue;
+        }
+        let bumped = match bump_fee(&plan, rate, chain) {
+            Ok(bumped) => bumped,
+            Err(e) => {
+                console_log!("payout {}: no fee bump ({e})", tx.txid);
+                continue;
+            }
+        };
+        let signed = wallet.sign(&bumped).map_err(payout_error)?;
+        let plan_json = serde_json::to_string(&bumped).map_err(ApiError::internal)?;
+        let stored = payouts::insert_replacement(
+            db,
+            &payouts::NewReplacement {
+                txid: &signed.txid,
+                original: tx.original(),
+                outbids: &tx.txid,
+                crypto: chain.crypto.ticker(),
+                network: chain.network.as_str(),
+                raw_tx: &signed.raw_tx_hex,
+                plan_json: &plan_json,
+                fee: signed.fee,
+                vsize: signed.vsize,
+                now_ms: ids::now_ms(),
+            },
+        )
+        .await?;
+        if !stored {
+            continue;
+        }
+        console_log!(
+            "payout {}: fee bump {} -> {} sat ({} sat/vB) as {}",
+            tx.txid,
+            plan.fee,
+            signed.fee,
+            rate.sat_per_vb(),
+            signed.txid
+        );
+        let original = tx.original().to_owned();
+        broadcast(
+            env,
+            db,
+            esplora,
+            &signed.txid,
+            &signed.raw_tx_hex,
+            Some(&original),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Moves an order to where its payout transaction already is.
+async fn catch_up(
+    env: &Env,
+    db: &D1Database,
+    stale: &payouts::OrderBehind,
+) -> Result<(), ApiError> {
+    let id = &stale.order_id;
+    match stale.tx_status.as_str() {
+        "signed" => move_order(env, db, id, OrderStatus::Processing, None, None).await,
+        "sent" | "replaced" => {
+            move_order(env, db, id, OrderStatus::Sent, Some(&stale.txid), None).await
+        }
+        "confirmed" => {
+            move_order(env, db, id, OrderStatus::Completed, Some(&stale.txid), None).await
+        }
+        "rejected" => {
+            let message = stale.last_error.as_deref().unwrap_or_default();
+            fail(
+                env,
+                db,
+                id,
+                rejection_failure(message, stale.payouts as usize),
+            )
+            .await
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn fail(

@@ -19,7 +19,21 @@ use super::StoreError;
 pub struct PayoutTxRow {
     pub txid: String,
     pub raw_tx: String,
+    pub plan_json: String,
+    pub status: String,
+    /// The first transaction of the payout this one replaces (a fee bump), if any.
+    pub replaces: Option<String>,
+    pub sent_at: Option<i64>,
 }
+
+impl PayoutTxRow {
+    /// The first transaction of its payout: the one its orders' items name.
+    pub fn original(&self) -> &str {
+        self.replaces.as_deref().unwrap_or(&self.txid)
+    }
+}
+
+const TX_COLUMNS: &str = "txid, raw_tx, plan_json, status, replaces, sent_at";
 
 /// A live order waiting for its payout, oldest first.
 #[derive(Debug, Clone, Deserialize)]
@@ -153,16 +167,109 @@ pub async fn in_status(
     crypto: &str,
     status: &str,
 ) -> Result<Vec<PayoutTxRow>, StoreError> {
+    let sql = format!(
+        "SELECT {TX_COLUMNS} FROM payout_txs WHERE crypto = ?1 AND status = ?2 ORDER BY created_at"
+    );
+    Ok(query!(db, &sql, crypto, status)?
+        .all()
+        .await?
+        .results::<PayoutTxRow>()?)
+}
+
+/// Unconfirmed transactions of payouts that were fee-bumped (a replaced original or a
+/// replacement): either may still lose to the other, so their change is not spent
+/// before it confirms (a child would vanish with its parent).
+pub async fn bumped_unsettled(db: &D1Database, crypto: &str) -> Result<Vec<String>, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        txid: String,
+    }
     Ok(query!(
         db,
-        "SELECT txid, raw_tx FROM payout_txs WHERE crypto = ?1 AND status = ?2
-         ORDER BY created_at",
-        crypto,
-        status
+        "SELECT txid FROM payout_txs WHERE crypto = ?1 AND status IN ('signed', 'sent', 'replaced')
+           AND (replaces IS NOT NULL OR status = 'replaced')",
+        crypto
     )?
     .all()
     .await?
-    .results::<PayoutTxRow>()?)
+    .results::<Row>()?
+    .into_iter()
+    .map(|r| r.txid)
+    .collect())
+}
+
+/// A fee bump of a sent payout, signed, to store before its broadcast.
+pub struct NewReplacement<'a> {
+    pub txid: &'a str,
+    /// The payout's first transaction.
+    pub original: &'a str,
+    /// The transaction it outbids, which must still be `sent`.
+    pub outbids: &'a str,
+    pub crypto: &'a str,
+    pub network: &'a str,
+    pub raw_tx: &'a str,
+    pub plan_json: &'a str,
+    pub fee: u64,
+    pub vsize: u64,
+    pub now_ms: i64,
+}
+
+/// Stores a replacement as `signed`, or nothing (false) when the transaction it outbids
+/// is no longer `sent` or the payout already has a replacement waiting to go out. Its
+/// coins stay reserved by the original, whose inputs it spends.
+pub async fn insert_replacement(
+    db: &D1Database,
+    r: &NewReplacement<'_>,
+) -> Result<bool, StoreError> {
+    let result = query!(
+        db,
+        "INSERT INTO payout_txs (txid, crypto, network, raw_tx, plan_json, fee, vsize, status,
+           attempts, created_at, updated_at, replaces)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'signed', 0, ?8, ?8, ?9
+         WHERE EXISTS (SELECT 1 FROM payout_txs WHERE txid = ?10 AND status = 'sent')
+           AND NOT EXISTS (SELECT 1 FROM payout_txs
+                           WHERE (txid = ?9 OR replaces = ?9) AND status = 'signed')
+         ON CONFLICT (txid) DO NOTHING",
+        r.txid,
+        r.crypto,
+        r.network,
+        r.raw_tx,
+        r.plan_json,
+        r.fee,
+        r.vsize,
+        r.now_ms,
+        r.original,
+        r.outbids
+    )?
+    .run()
+    .await?;
+    Ok(changes(&result)? == 1)
+}
+
+/// The other transactions of a payout in `from` statuses go to `to` (`replaced` when a
+/// replacement was taken, `conflicted` once one of the family confirmed).
+pub async fn supersede_others(
+    db: &D1Database,
+    original: &str,
+    keep: &str,
+    to: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let from_sent_only = to == "replaced";
+    query!(
+        db,
+        "UPDATE payout_txs SET status = ?3, updated_at = ?4
+         WHERE (txid = ?1 OR replaces = ?1) AND txid <> ?2
+           AND (status = 'sent' OR (?5 = 0 AND status IN ('replaced', 'signed')))",
+        original,
+        keep,
+        to,
+        now_ms,
+        if from_sent_only { 1 } else { 0 }
+    )?
+    .run()
+    .await?;
+    Ok(())
 }
 
 /// Orders paid by a transaction.
@@ -195,7 +302,8 @@ pub async fn set_status(
 ) -> Result<bool, StoreError> {
     let result = query!(
         db,
-        "UPDATE payout_txs SET status = ?3, last_error = COALESCE(?4, last_error), updated_at = ?5
+        "UPDATE payout_txs SET status = ?3, last_error = COALESCE(?4, last_error), updated_at = ?5,
+           sent_at = CASE WHEN ?3 = 'sent' THEN COALESCE(sent_at, ?5) ELSE sent_at END
          WHERE txid = ?1 AND status = ?2",
         txid,
         from,
@@ -375,4 +483,42 @@ pub async fn failed_holds_unfinished(
     .into_iter()
     .map(|r| r.order_id)
     .collect())
+}
+
+/// A live order that has not followed its payout transaction (the worker stopped
+/// between the transaction's status change and the order's).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderBehind {
+    pub order_id: String,
+    pub txid: String,
+    pub tx_status: String,
+    pub last_error: Option<String>,
+    /// How many orders the transaction pays.
+    pub payouts: u32,
+}
+
+/// Orders behind their payout: `pending` with a signed transaction, not yet `sent` with
+/// a sent one, not `completed` with a confirmed one, not `failed` with a rejected
+/// original.
+pub async fn orders_behind_their_tx(
+    db: &D1Database,
+    crypto: &str,
+) -> Result<Vec<OrderBehind>, StoreError> {
+    Ok(query!(
+        db,
+        "SELECT i.order_id, t.txid, t.status AS tx_status, t.last_error,
+           (SELECT COUNT(*) FROM payout_items j WHERE j.txid = i.txid) AS payouts
+         FROM payout_items i
+         JOIN orders o ON o.order_id = i.order_id
+         JOIN payout_txs t ON t.txid = i.txid OR t.replaces = i.txid
+         WHERE t.crypto = ?1 AND o.status IN ('pending', 'processing', 'sent')
+           AND ((t.status = 'signed' AND t.replaces IS NULL AND o.status = 'pending')
+             OR (t.status IN ('sent', 'replaced') AND o.status IN ('pending', 'processing'))
+             OR t.status = 'confirmed'
+             OR (t.status = 'rejected' AND t.replaces IS NULL))",
+        crypto
+    )?
+    .all()
+    .await?
+    .results::<OrderBehind>()?)
 }
