@@ -66,6 +66,21 @@ describe('fee bumps', () => {
     assert.ok(!chain.confirmed.has(original.txid));
   });
 
+  test('an estimate above the fee cap bumps nothing and fails nothing', async () => {
+    chain.feeEstimates = CALM;
+    const placed = await order(worker, client, 'dina', '50.00', 'dina-1');
+    const sent = await until(worker, client, placed.id, 'sent');
+    const replacedBefore = chain.replaced.size;
+    chain.feeEstimates = '{"1": 600.0, "3": 500.0, "6": 400.0}'; // the BTC cap is 200 sat/vB
+    await new Promise((r) => { setTimeout(r, 8_000); }); // past PAYOUT_BUMP_AFTER_SECONDS, several runs
+    assert.equal(chain.replaced.size, replacedBefore, 'no replacement');
+    assert.ok(chain.mempool.has(sent.tx_id));
+    assert.equal((await getOrder(worker, client, placed.id)).status, 'sent');
+    chain.feeEstimates = CALM;
+    chain.mine();
+    assert.equal((await until(worker, client, placed.id, 'completed')).tx_id, sent.tx_id);
+  });
+
   test('when the original confirms after all, it completes the order and the replacement is dropped', async () => {
     const { placed, original, bump } = await sentThenBumped('cleo');
     chain.feeEstimates = CALM; // no further bump meanwhile
