@@ -4,11 +4,17 @@
 //! A run, in this order:
 //! 1. every stored `signed` transaction is broadcast again, the same bytes (a timeout,
 //!    a 5xx or a crash left it unknown);
-//! 2. every `sent` transaction is checked for confirmations: at `PAYOUT_CONFIRMATIONS`
-//!    (default 1) its orders are `completed`;
-//! 3. the waiting live orders (oldest first) are planned into one transaction by the
-//!    core, signed with the hot wallet, stored with their reserved coins in one guarded
-//!    batch, moved to `processing`, and only then broadcast.
+//! 2. every `sent` or `replaced` transaction is checked for confirmations: at
+//!    `PAYOUT_CONFIRMATIONS` (default 1) the one that confirmed completes its payout's
+//!    orders, the rest of its family is `conflicted`;
+//! 3. fee bumps: a `sent` payout past `PAYOUT_BUMP_AFTER_SECONDS` below the current
+//!    estimate is replaced (BIP-125) through the core's bump, stored before broadcast;
+//! 4. orders that did not follow their transaction's stored status catch up (so a plain
+//!    Advance finishes whatever a stopped worker left half done);
+//! 5. the waiting live orders (oldest first) pass the daily outflow cap (the core holds
+//!    those above it for the operator), are planned into one transaction by the core,
+//!    signed with the hot wallet, stored with their reserved coins in one guarded batch,
+//!    moved to `processing`, and only then broadcast.
 //!
 //! Broadcast answers (core `payout::esplora`): accepted or already known → `sent`;
 //! inputs missing or spent → our own txid is looked up first; a rejection → `failed`
