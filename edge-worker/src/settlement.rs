@@ -39,6 +39,52 @@ pub enum Job {
     Advance { order_id: String },
     /// POST one webhook event to the client.
     Deliver { event_id: String },
+    /// Take the next sandbox step of an order the sender saw in state `seen`: written
+    /// without reading the order first (one D1 batch); read only when it had moved.
+    AdvanceFrom { order_id: String, seen: Seen },
+}
+
+/// A sandbox order as the step before left it: what the next step writes from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Seen {
+    pub client_id: String,
+    pub customer_id: String,
+    pub status: OrderStatus,
+    pub sequence: u32,
+    pub tx_id: Option<String>,
+    /// The order's crypto amount as the ledger records it (`sent` step).
+    pub crypto_amount: String,
+}
+
+impl Seen {
+    /// The state of a new sandbox order, as placed.
+    pub fn placed(client_id: &str, order: &OrderResponse) -> Self {
+        Seen {
+            client_id: client_id.to_owned(),
+            customer_id: order.customer_id.clone(),
+            status: order.status,
+            sequence: order.status_history.len() as u32,
+            tx_id: None,
+            crypto_amount: ledger_amount(&order.pricing),
+        }
+    }
+
+    fn of(order: &OrderRow) -> Result<Self, ApiError> {
+        let pricing: QuoteBreakdown = serde_json::from_str(&order.quote_json)
+            .map_err(|e| ApiError::internal(format!("order {} pricing: {e}", order.order_id)))?;
+        Ok(Seen {
+            client_id: order.client_id.clone(),
+            customer_id: order.customer_id.clone(),
+            status: order.status,
+            sequence: order.event_sequence,
+            tx_id: order.tx_id.clone(),
+            crypto_amount: ledger_amount(&pricing),
+        })
+    }
+}
+
+fn ledger_amount(pricing: &QuoteBreakdown) -> String {
+    format_amount(pricing.crypto_amount, pricing.crypto.decimals())
 }
 
 /// A transfer the settlement made for an order: a transaction id for a live order, a
@@ -62,16 +108,16 @@ pub fn split_transfer(livemode: bool, transfer: Option<&str>) -> (Option<String>
 /// implementation would call a custody or exchange API here.
 #[allow(async_fn_in_trait)] // futures are !Send on Workers
 pub trait Settlement {
-    async fn send(&self, order: &OrderRow) -> Result<SentTransfer, ApiError>;
+    async fn send(&self, order_id: &str) -> Result<SentTransfer, ApiError>;
 }
 
 pub struct SandboxSettlement;
 
 impl Settlement for SandboxSettlement {
-    async fn send(&self, order: &OrderRow) -> Result<SentTransfer, ApiError> {
+    async fn send(&self, order_id: &str) -> Result<SentTransfer, ApiError> {
         // Deterministic per order, so a retried step records the same reference; its
         // `sandbox_` prefix and length keep it from passing for a transaction id.
-        let digest = sha256_hex(format!("sandbox:{}", order.order_id).as_bytes());
+        let digest = sha256_hex(format!("sandbox:{order_id}").as_bytes());
         Ok(SentTransfer {
             tx_id: format!("sandbox_{}", &digest[..24]),
         })
@@ -93,11 +139,21 @@ pub async fn enqueue(env: &Env, job: Job, delay_seconds: u32) -> Result<(), ApiE
 /// URL, the delivery of its first event, in one send.
 pub async fn start(
     env: &Env,
-    order_id: &str,
+    client_id: &str,
+    order: &OrderResponse,
     first_event_id: Option<&str>,
 ) -> Result<(), ApiError> {
-    let advance = Job::Advance {
-        order_id: order_id.to_owned(),
+    // A sandbox order's next step writes from the state it was placed in; a live one
+    // reads the order (the on-chain settlement runs its own checks).
+    let advance = if order.livemode {
+        Job::Advance {
+            order_id: order.id.clone(),
+        }
+    } else {
+        Job::AdvanceFrom {
+            order_id: order.id.clone(),
+            seen: Seen::placed(client_id, order),
+        }
     };
     let mut messages = vec![MessageBuilder::new(advance)
         .delay_seconds(STEP_DELAY_SECONDS)
@@ -151,6 +207,7 @@ pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
 async fn handle_message(message: &RawMessage, job: &Job, env: &Env) {
     let outcome = match job {
         Job::Advance { order_id } => advance(env, order_id).await,
+        Job::AdvanceFrom { order_id, seen } => advance_from(env, order_id, seen).await,
         Job::Deliver { event_id } => deliver(env, event_id).await,
     };
     let retry_in = |seconds| {
@@ -202,38 +259,62 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
             return Ok(Next::Done);
         }
     }
-    let from = order.status;
+    if sandbox_step(env, &db, order_id, &Seen::of(&order)?).await? == Step::Moved {
+        console_log!("settlement: order {order_id} moved concurrently; step skipped");
+    }
+    Ok(Next::Done)
+}
+
+/// The step of an [`Job::AdvanceFrom`] message: one D1 batch when the order is still as
+/// the sender saw it; otherwise (a duplicate or late message) the order is read and the
+/// step taken from where it is, as [`advance`] does.
+async fn advance_from(env: &Env, order_id: &str, seen: &Seen) -> Result<Next, ApiError> {
+    if SettlementMode::from_env(env)? != SettlementMode::Sandbox {
+        return advance(env, order_id).await;
+    }
+    let db = env.d1("DB")?;
+    match sandbox_step(env, &db, order_id, seen).await? {
+        Step::Applied | Step::Final => Ok(Next::Done),
+        Step::Moved => advance(env, order_id).await,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Applied,
+    /// The order is final already: nothing to do.
+    Final,
+    /// The order was not in the state seen: nothing written.
+    Moved,
+}
+
+/// One sandbox step from `seen`: the guarded transition, its history row, event and
+/// ledger entry, and the client's webhook setting, in one D1 batch; then one queue send
+/// with the delivery (only when the client has a webhook URL) and the next step.
+async fn sandbox_step(
+    env: &Env,
+    db: &worker::D1Database,
+    order_id: &str,
+    seen: &Seen,
+) -> Result<Step, ApiError> {
+    let from = seen.status;
     let Some(to) = sandbox_next(from) else {
-        return Ok(Next::Done); // final already
+        return Ok(Step::Final);
     };
     // The core's state machine has the last word on every change.
     transition(from, to)?;
     let transfer = match to {
-        OrderStatus::Sent => Some(SandboxSettlement.send(&order).await?),
+        OrderStatus::Sent => Some(SandboxSettlement.send(order_id).await?.tx_id),
         _ => None,
-    };
-    let ledger_amount = match &transfer {
-        Some(_) => {
-            let pricing: QuoteBreakdown = serde_json::from_str(&order.quote_json)
-                .map_err(|e| ApiError::internal(format!("order {order_id} pricing: {e}")))?;
-            Some(format_amount(
-                pricing.crypto_amount,
-                pricing.crypto.decimals(),
-            ))
-        }
-        None => None,
     };
     let now = ids::now_ms();
     let event_id = ids::new_id("evt")?;
-    let tx_id = transfer
-        .as_ref()
-        .map(|t| t.tx_id.as_str())
-        .or(order.tx_id.as_deref());
-    let sequence = order.event_sequence + 1;
+    let tx_id = transfer.as_deref().or(seen.tx_id.as_deref());
+    let sequence = seen.sequence + 1;
     let body = webhook::order_event(
         &event_id,
         order_id,
-        &order.customer_id,
+        &seen.customer_id,
         sequence,
         to,
         false,
@@ -241,13 +322,13 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
         None,
         now,
     );
-    let applied = store::orders::transition(
-        &db,
+    let applied = store::orders::transition_step(
+        db,
         &store::orders::Transition {
             order_id,
-            client_id: &order.client_id,
+            client_id: &seen.client_id,
             from_status: from.as_str(),
-            from_sequence: order.event_sequence,
+            from_sequence: seen.sequence,
             to_status: to.as_str(),
             tx_id,
             failure_reason: None,
@@ -256,32 +337,40 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
                 event_id: &event_id,
                 body: &body,
             },
-            ledger: match (&transfer, &ledger_amount) {
-                (Some(t), Some(amount)) => Some(store::orders::LedgerEntry {
-                    tx_id: &t.tx_id,
-                    amount,
-                }),
-                _ => None,
-            },
+            ledger: transfer.as_deref().map(|tx_id| store::orders::LedgerEntry {
+                tx_id,
+                amount: &seen.crypto_amount,
+            }),
         },
     )
     .await?;
-    if !applied {
-        console_log!("settlement: order {order_id} moved concurrently; step skipped");
-        return Ok(Next::Done);
+    let Some(applied) = applied else {
+        return Ok(Step::Moved);
+    };
+    let mut messages = Vec::new();
+    if applied.webhook {
+        messages.push(MessageBuilder::new(Job::Deliver { event_id }).build());
     }
-    enqueue(env, Job::Deliver { event_id }, 0).await?;
     if !to.is_final() {
-        enqueue(
-            env,
-            Job::Advance {
-                order_id: order_id.to_owned(),
+        let next = Job::AdvanceFrom {
+            order_id: order_id.to_owned(),
+            seen: Seen {
+                status: to,
+                sequence,
+                tx_id: tx_id.map(str::to_owned),
+                ..seen.clone()
             },
-            STEP_DELAY_SECONDS,
-        )
-        .await?;
+        };
+        messages.push(
+            MessageBuilder::new(next)
+                .delay_seconds(STEP_DELAY_SECONDS)
+                .build(),
+        );
     }
-    Ok(Next::Done)
+    if !messages.is_empty() {
+        env.queue(QUEUE_BINDING)?.send_batch(messages).await?;
+    }
+    Ok(Step::Applied)
 }
 
 async fn deliver(env: &Env, event_id: &str) -> Result<Next, ApiError> {

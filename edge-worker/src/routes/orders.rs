@@ -126,7 +126,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         Placement::Placed(order) => {
             // Without a webhook URL the event is only kept in the table: nothing to deliver.
             let deliver = config.webhook_url.as_ref().map(|_| event_id.as_str());
-            settlement::start(env, &order.id, deliver).await?;
+            settlement::start(env, &client.client_id, &order, deliver).await?;
             super::json(201, &*order)
         }
         Placement::DuplicateKey | Placement::LimitReached => {

@@ -506,6 +506,22 @@ pub struct LedgerEntry<'a> {
 
 /// Applies a transition; false when the order had already moved (nothing written).
 pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, StoreError> {
+    Ok(transition_step(db, t).await?.is_some())
+}
+
+/// A transition that was written, with what the step after it needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied {
+    /// The client has a webhook URL: the new event is to be delivered.
+    pub webhook: bool,
+}
+
+/// [`transition`] that also reads, in the same batch, whether the client has a webhook
+/// URL, so a settlement step is one D1 round trip. None when the order had moved.
+pub async fn transition_step(
+    db: &D1Database,
+    t: &Transition<'_>,
+) -> Result<Option<Applied>, StoreError> {
     let to_sequence = t.from_sequence + 1;
     let update = query!(
         db,
@@ -545,9 +561,30 @@ pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, Sto
             to_sequence
         )?);
     }
-    match db.batch(statements).await {
-        Ok(results) => Ok(results.first().map(changes).transpose()?.unwrap_or(0) == 1),
-        Err(e) if is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e.into()),
+    statements.push(query!(
+        db,
+        "SELECT json_extract(config_json, '$.webhook_url') IS NOT NULL AS webhook
+         FROM clients WHERE client_id = ?1",
+        t.client_id
+    )?);
+    let results = match db.batch(statements).await {
+        Ok(results) => results,
+        Err(e) if is_unique_violation(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if results.first().map(changes).transpose()?.unwrap_or(0) != 1 {
+        return Ok(None);
     }
+    #[derive(Deserialize)]
+    struct Webhook {
+        webhook: u8,
+    }
+    let webhook = match results.last() {
+        Some(r) => r
+            .results::<Webhook>()?
+            .pop()
+            .is_some_and(|w| w.webhook == 1),
+        None => false,
+    };
+    Ok(Some(Applied { webhook }))
 }
