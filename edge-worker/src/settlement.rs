@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use worker::d1::serde_wasm_bindgen;
 use worker::{
     console_error, console_log, Env, MessageBatch, MessageBuilder, MessageExt,
-    QueueRetryOptionsBuilder, RawMessage,
+    QueueRetryOptionsBuilder, RawMessage, SendMessage,
 };
 
 use crate::body::sha256_hex;
@@ -193,14 +193,20 @@ pub async fn resume_if_stalled(env: &Env, order: &OrderResponse) -> Result<(), A
 pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
     // Each message is decoded alone: one unreadable message (an old format after a
     // deploy) is dropped with a log line instead of blocking the whole batch.
+    let sandbox = matches!(SettlementMode::from_env(env), Ok(SettlementMode::Sandbox));
+    let mut steps = Vec::new();
     for message in batch.raw_iter() {
         match serde_wasm_bindgen::from_value::<Job>(message.body()) {
+            Ok(job @ Job::AdvanceFrom { .. }) if sandbox => steps.push((message, job)),
             Ok(job) => handle_message(&message, &job, env).await,
             Err(e) => {
                 console_error!("queue message {} unreadable, dropped: {e}", message.id());
                 message.ack();
             }
         }
+    }
+    if !steps.is_empty() {
+        sandbox_steps(env, steps).await;
     }
 }
 
@@ -288,89 +294,215 @@ enum Step {
     Moved,
 }
 
+/// A sandbox step computed from `seen`, before it is written.
+struct PreparedStep {
+    order_id: String,
+    seen: Seen,
+    to: OrderStatus,
+    event_id: String,
+    body: String,
+    /// The order's transfer after the step.
+    tx_id: Option<String>,
+    /// Made by this step (`sent`): recorded in the sandbox ledger.
+    new_transfer: bool,
+    now_ms: i64,
+}
+
+impl PreparedStep {
+    /// None when the order is final already.
+    async fn new(order_id: &str, seen: &Seen) -> Result<Option<Self>, ApiError> {
+        let from = seen.status;
+        let Some(to) = sandbox_next(from) else {
+            return Ok(None);
+        };
+        // The core's state machine has the last word on every change.
+        transition(from, to)?;
+        let transfer = match to {
+            OrderStatus::Sent => Some(SandboxSettlement.send(order_id).await?.tx_id),
+            _ => None,
+        };
+        let new_transfer = transfer.is_some();
+        let tx_id = transfer.or_else(|| seen.tx_id.clone());
+        let now_ms = ids::now_ms();
+        let event_id = ids::new_id("evt")?;
+        let body = webhook::order_event(
+            &event_id,
+            order_id,
+            &seen.customer_id,
+            seen.sequence + 1,
+            to,
+            false,
+            tx_id.as_deref(),
+            None,
+            now_ms,
+        );
+        Ok(Some(PreparedStep {
+            order_id: order_id.to_owned(),
+            seen: seen.clone(),
+            to,
+            event_id,
+            body,
+            tx_id,
+            new_transfer,
+            now_ms,
+        }))
+    }
+
+    fn transition(&self) -> store::orders::Transition<'_> {
+        store::orders::Transition {
+            order_id: &self.order_id,
+            client_id: &self.seen.client_id,
+            from_status: self.seen.status.as_str(),
+            from_sequence: self.seen.sequence,
+            to_status: self.to.as_str(),
+            tx_id: self.tx_id.as_deref(),
+            failure_reason: None,
+            now_ms: self.now_ms,
+            event: store::orders::FirstEvent {
+                event_id: &self.event_id,
+                body: &self.body,
+            },
+            ledger: match (&self.tx_id, self.new_transfer) {
+                (Some(tx_id), true) => Some(store::orders::LedgerEntry {
+                    tx_id,
+                    amount: &self.seen.crypto_amount,
+                }),
+                _ => None,
+            },
+        }
+    }
+
+    /// The messages after a written step: the delivery (only when the client has a
+    /// webhook URL) and the next step, written from the state this one left.
+    fn follow_ups(self, applied: store::orders::Applied) -> Vec<SendMessage<Job>> {
+        let mut messages = Vec::new();
+        if applied.webhook {
+            let deliver = Job::Deliver {
+                event_id: self.event_id,
+            };
+            messages.push(MessageBuilder::new(deliver).build());
+        }
+        if !self.to.is_final() {
+            let next = Job::AdvanceFrom {
+                order_id: self.order_id,
+                seen: Seen {
+                    status: self.to,
+                    sequence: self.seen.sequence + 1,
+                    tx_id: self.tx_id,
+                    ..self.seen
+                },
+            };
+            messages.push(
+                MessageBuilder::new(next)
+                    .delay_seconds(STEP_DELAY_SECONDS)
+                    .build(),
+            );
+        }
+        messages
+    }
+}
+
 /// One sandbox step from `seen`: the guarded transition, its history row, event and
 /// ledger entry, and the client's webhook setting, in one D1 batch; then one queue send
-/// with the delivery (only when the client has a webhook URL) and the next step.
+/// with the delivery and the next step.
 async fn sandbox_step(
     env: &Env,
     db: &worker::D1Database,
     order_id: &str,
     seen: &Seen,
 ) -> Result<Step, ApiError> {
-    let from = seen.status;
-    let Some(to) = sandbox_next(from) else {
+    let Some(step) = PreparedStep::new(order_id, seen).await? else {
         return Ok(Step::Final);
     };
-    // The core's state machine has the last word on every change.
-    transition(from, to)?;
-    let transfer = match to {
-        OrderStatus::Sent => Some(SandboxSettlement.send(order_id).await?.tx_id),
-        _ => None,
-    };
-    let now = ids::now_ms();
-    let event_id = ids::new_id("evt")?;
-    let tx_id = transfer.as_deref().or(seen.tx_id.as_deref());
-    let sequence = seen.sequence + 1;
-    let body = webhook::order_event(
-        &event_id,
-        order_id,
-        &seen.customer_id,
-        sequence,
-        to,
-        false,
-        tx_id,
-        None,
-        now,
-    );
-    let applied = store::orders::transition_step(
-        db,
-        &store::orders::Transition {
-            order_id,
-            client_id: &seen.client_id,
-            from_status: from.as_str(),
-            from_sequence: seen.sequence,
-            to_status: to.as_str(),
-            tx_id,
-            failure_reason: None,
-            now_ms: now,
-            event: store::orders::FirstEvent {
-                event_id: &event_id,
-                body: &body,
-            },
-            ledger: transfer.as_deref().map(|tx_id| store::orders::LedgerEntry {
-                tx_id,
-                amount: &seen.crypto_amount,
-            }),
-        },
-    )
-    .await?;
-    let Some(applied) = applied else {
+    let Some(applied) = store::orders::transition_step(db, &step.transition()).await? else {
         return Ok(Step::Moved);
     };
-    let mut messages = Vec::new();
-    if applied.webhook {
-        messages.push(MessageBuilder::new(Job::Deliver { event_id }).build());
-    }
-    if !to.is_final() {
-        let next = Job::AdvanceFrom {
-            order_id: order_id.to_owned(),
-            seen: Seen {
-                status: to,
-                sequence,
-                tx_id: tx_id.map(str::to_owned),
-                ..seen.clone()
-            },
-        };
-        messages.push(
-            MessageBuilder::new(next)
-                .delay_seconds(STEP_DELAY_SECONDS)
-                .build(),
-        );
-    }
+    let messages = step.follow_ups(applied);
     if !messages.is_empty() {
         env.queue(QUEUE_BINDING)?.send_batch(messages).await?;
     }
     Ok(Step::Applied)
+}
+
+/// The [`Job::AdvanceFrom`] messages of one queue batch: every step in one D1 batch and
+/// their follow-ups in one queue send, so a busy queue costs two round trips per batch
+/// rather than per order. A message whose order had moved is taken alone from a read
+/// ([`advance`]); when the batch fails as a whole (nothing written), each message is
+/// taken alone.
+async fn sandbox_steps(env: &Env, steps: Vec<(RawMessage, Job)>) {
+    let outcome: Result<Vec<Option<PreparedStep>>, ApiError> = async {
+        let mut prepared = Vec::with_capacity(steps.len());
+        for (_, job) in &steps {
+            prepared.push(match job {
+                Job::AdvanceFrom { order_id, seen } => PreparedStep::new(order_id, seen).await?,
+                _ => None,
+            });
+        }
+        Ok(prepared)
+    }
+    .await;
+    let written = match outcome {
+        Ok(prepared) => write_steps(env, prepared).await,
+        Err(e) => Err(e),
+    };
+    let outcomes = match written {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            console_log!(
+                "settlement: batch of {} steps taken one by one: {e}",
+                steps.len()
+            );
+            for (message, job) in &steps {
+                handle_message(message, job, env).await;
+            }
+            return;
+        }
+    };
+    for ((message, job), step) in steps.iter().zip(outcomes) {
+        match step {
+            Step::Applied | Step::Final => message.ack(),
+            Step::Moved => handle_message(message, job, env).await,
+        }
+    }
+}
+
+/// Writes the prepared steps (None: final already) in one D1 batch and sends the
+/// follow-ups of those written in one queue send.
+async fn write_steps(
+    env: &Env,
+    prepared: Vec<Option<PreparedStep>>,
+) -> Result<Vec<Step>, ApiError> {
+    let db = env.d1("DB")?;
+    let live: Vec<&PreparedStep> = prepared.iter().flatten().collect();
+    let transitions: Vec<_> = live.iter().map(|step| step.transition()).collect();
+    let mut applied = if transitions.is_empty() {
+        Vec::new()
+    } else {
+        store::orders::transitions(&db, &transitions).await?
+    }
+    .into_iter();
+    drop(transitions);
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    let mut messages = Vec::new();
+    for step in prepared {
+        let Some(step) = step else {
+            outcomes.push(Step::Final);
+            continue;
+        };
+        match applied.next().flatten() {
+            Some(applied) => {
+                messages.extend(step.follow_ups(applied));
+                outcomes.push(Step::Applied);
+            }
+            None => outcomes.push(Step::Moved),
+        }
+    }
+    if !messages.is_empty() {
+        // A failed send fails the batch's messages: retried, each finds its order moved
+        // and takes the next step from a read.
+        env.queue(QUEUE_BINDING)?.send_batch(messages).await?;
+    }
+    Ok(outcomes)
 }
 
 async fn deliver(env: &Env, event_id: &str) -> Result<Next, ApiError> {

@@ -2,9 +2,10 @@
 //! listing a customer's orders.
 //!
 //! Placing is: authenticate → parse → read every fact in one batch → the core's
-//! `plan_order` → write the plan in one guarded batch → respond. Three D1 round trips
-//! at most on the common path (the read batch, the write batch; the third only when the
-//! guard refused and the facts are read again).
+//! `plan_order` → write the plan in one guarded batch (which also uses up the quote it
+//! names) → respond. Two D1 round trips on the happy path (the read batch, the write
+//! batch); a third only when the guard refused and the facts are read again, and the
+//! core then says why (a replay, a limit, a used quote).
 
 use cryptoexchange_core::aggregate::RateBook;
 use cryptoexchange_core::api::{OrderResponse, OrdersPage, PlaceOrderRequest, RatesResponse};
@@ -166,6 +167,7 @@ impl<'a> Facts<'a> {
             } else {
                 Pricing::Rates(self.rates)
             },
+            quote_used: read.quote_used,
             spent_today_minor: read.spent_today_minor,
             spent_this_month_minor: read.spent_this_month_minor,
             livemode: self.livemode,
