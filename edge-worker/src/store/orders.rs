@@ -175,12 +175,12 @@ pub async fn placement_read(
     let spent = query!(
         db,
         &format!(
-            "SELECT COALESCE(SUM(CASE WHEN created_at >= ?4 THEN fiat_total_minor END), 0) AS today,
-                    COALESCE(SUM(fiat_total_minor), 0) AS this_month
-             FROM orders
-             WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
-               AND created_at >= ?5 AND status NOT IN {not_counted}",
-            not_counted = not_counted_statuses()
+            "SELECT COALESCE((SELECT total_minor FROM customer_spend
+                              WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
+                                AND period = 'day' AND period_start = ?4), 0) AS today,
+                    COALESCE((SELECT total_minor FROM customer_spend
+                              WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
+                                AND period = 'month' AND period_start = ?5), 0) AS this_month"
         ),
         key_digest,
         customer_id,
@@ -282,7 +282,9 @@ const PLACED_HISTORY: usize = 2;
 /// the order insert, is the guard: it writes only while the customer's counted spending
 /// since each window start plus this order stays within each limit, and the quote it
 /// names (if any) is this client's, unused and for this customer; every later
-/// statement writes only if the order row exists. A statement runs alone in D1, and a
+/// statement writes only if the order row exists; two of them add the order to the
+/// customer's spend totals of its day and month (`customer_spend`, which the guard reads
+/// by primary key: no sum over the customer's orders). A statement runs alone in D1, and a
 /// batch is one transaction, so two concurrent placements cannot both pass the guard
 /// for the same limit room or the same quote. Add a placement's further rows at the end.
 fn placement_statements(
@@ -297,12 +299,11 @@ fn placement_statements(
     let pricing = &order.pricing;
     let now_ms = order.created_at.unix_millis();
     let quote_json = serde_json::to_string(pricing).map_err(StoreError::corrupt)?;
-    let window_guard = |since: usize, max: usize| {
+    let window_guard = |period: &str, start: usize, max: usize| {
         format!(
-            "(SELECT COALESCE(SUM(fiat_total_minor), 0) FROM orders
-               WHERE client_id = ?2 AND customer_id = ?3 AND fiat = ?6 AND created_at >= ?{since}
-                 AND status NOT IN {not_counted}) + ?7 <= ?{max}",
-            not_counted = not_counted_statuses()
+            "COALESCE((SELECT total_minor FROM customer_spend
+               WHERE client_id = ?2 AND customer_id = ?3 AND fiat = ?6
+                 AND period = '{period}' AND period_start = ?{start}), 0) + ?7 <= ?{max}"
         )
     };
     // ?9 is the order's quote id (NULL without one).
@@ -315,8 +316,8 @@ fn placement_statements(
          WHERE {} AND {} AND {quote_guard}
          RETURNING order_id, client_id, customer_id, quote_json, quote_id, destination_address,
                    status, tx_id, event_sequence, created_at, updated_at, livemode",
-        window_guard(13, 14),
-        window_guard(15, 16)
+        window_guard("day", 13, 14),
+        window_guard("month", 15, 16)
     );
     let insert_order = query!(
         db,
@@ -361,6 +362,21 @@ fn placement_statements(
     )?;
     let insert_event = insert_event_if(db, &order.id, 1, client_id, event, now_ms)?;
     let mut statements = vec![insert_order, insert_key, insert_history, insert_event];
+    for (period, start) in [
+        ("day", new.guard.day_start),
+        ("month", new.guard.month_start),
+    ] {
+        statements.push(query!(
+            db,
+            "INSERT INTO customer_spend (client_id, customer_id, fiat, period, period_start, total_minor)
+             SELECT client_id, customer_id, fiat, ?2, ?3, fiat_total_minor FROM orders WHERE order_id = ?1
+             ON CONFLICT (client_id, customer_id, fiat, period, period_start)
+             DO UPDATE SET total_minor = total_minor + excluded.total_minor",
+            order.id,
+            period,
+            start.unix_millis()
+        )?);
+    }
     if let Some(quote_id) = &order.quote_id {
         // The quote is used up by this order, and bound to its customer if it named none.
         statements.push(query!(
@@ -605,7 +621,8 @@ fn transition_statements(
         t.now_ms
     )?;
     let event = insert_event_if(db, t.order_id, to_sequence, t.client_id, &t.event, t.now_ms)?;
-    let mut statements = vec![update, history, event];
+    let release = release_spend(db, t.order_id, to_sequence)?;
+    let mut statements = vec![update, history, event, release];
     if let Some(entry) = &t.ledger {
         statements.push(query!(
             db,
@@ -626,6 +643,37 @@ fn transition_statements(
         t.client_id
     )?);
     Ok(statements)
+}
+
+/// Takes an order's fiat total back off its customer's day and month spend totals when
+/// the transition just written (the order is at `sequence`) moved it to a status that
+/// no longer counts toward the limits. Runs after the history insert, whose primary key
+/// fails the whole batch if another writer made this transition first, so an order is
+/// released once.
+fn release_spend(
+    db: &D1Database,
+    order_id: &str,
+    sequence: u32,
+) -> Result<D1PreparedStatement, StoreError> {
+    let of_order = |column: &str| format!("(SELECT {column} FROM orders WHERE order_id = ?1)");
+    let sql = format!(
+        "UPDATE customer_spend SET total_minor = total_minor - {total}
+         WHERE client_id = {client} AND customer_id = {customer} AND fiat = {fiat}
+           AND ((period = 'day' AND period_start = {day})
+                OR (period = 'month' AND period_start = {month}))
+           AND EXISTS (SELECT 1 FROM orders WHERE order_id = ?1 AND event_sequence = ?2
+                         AND status IN {not_counted})",
+        total = of_order("fiat_total_minor"),
+        client = of_order("client_id"),
+        customer = of_order("customer_id"),
+        fiat = of_order("fiat"),
+        day = of_order("created_at - created_at % 86400000"),
+        month = of_order(
+            "CAST(strftime('%s', created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000"
+        ),
+        not_counted = not_counted_statuses()
+    );
+    Ok(query!(db, &sql, order_id, sequence)?)
 }
 
 /// The outcome of one transition from its statements' results.
