@@ -99,6 +99,15 @@ pub struct QuoteRequest {
     pub amount: String,
     #[cfg_attr(feature = "schema", schemars(with = "crate::schema::AmountCurrency"))]
     pub amount_currency: String,
+    /// The customer the quote is for: only an order of this customer can use it. A quote
+    /// asked without one is bound to the first customer whose order uses it. Either
+    /// way a quote prices one order only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::CustomerId>")
+    )]
+    pub customer_id: Option<String>,
 }
 
 /// The service fee: `percent` of the crypto's cost at the effective price,
@@ -203,6 +212,13 @@ pub struct QuoteResponse {
     /// False in sandbox mode: an order at this quote moves no real coins.
     #[serde(default)]
     pub livemode: bool,
+    /// The customer whose order alone can use this quote, when it was asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::CustomerId>")
+    )]
+    pub customer_id: Option<String>,
     #[serde(flatten)]
     pub quote: QuoteBreakdown,
 }
@@ -578,6 +594,8 @@ pub fn error_codes() -> Vec<&'static str> {
         "invalid_id",
         "quote_expired",
         "quote_mismatch",
+        "quote_used",
+        "quote_customer_mismatch",
         // payouts held by the daily outflow cap
         "payout_not_held",
         // wallet

@@ -79,15 +79,26 @@ pub fn validate_place_order(
     })
 }
 
-/// The pricing an order takes from the quote it names: a quote is honoured while `now`
-/// is before its `expires_at`, and only for the very trade it priced (same currencies,
-/// network, and requested amount in the same currency).
+/// The pricing an order takes from the quote it names: a quote is honoured for the
+/// customer it was asked for (any customer when it names none), while `now` is before
+/// its `expires_at`, and only for the very trade it priced (same currencies, network,
+/// and requested amount in the same currency). That it was not used before is
+/// [`plan_order`]'s check ([`PlacementFacts::quote_used`]).
 pub fn honour_quote(
     quote: &QuoteResponse,
     order: &ValidOrderRequest,
     now: Timestamp,
 ) -> Result<QuoteBreakdown, PlacementError> {
     let quote_id = || quote.id.clone();
+    if quote
+        .customer_id
+        .as_ref()
+        .is_some_and(|customer| *customer != order.customer_id)
+    {
+        return Err(PlacementError::QuoteCustomerMismatch {
+            quote_id: quote_id(),
+        });
+    }
     if now >= quote.expires_at {
         return Err(PlacementError::QuoteExpired {
             quote_id: quote_id(),
@@ -149,6 +160,8 @@ pub struct PlacementFacts<'a> {
     /// The earlier use of this request's Idempotency-Key, if any.
     pub prior: Option<&'a PriorUse>,
     pub pricing: Pricing<'a>,
+    /// The quote the request names already priced an order: quotes are single-use.
+    pub quote_used: bool,
     /// Spent in the request's fiat since [`window_starts`]`(now)`, in minor units.
     pub spent_today_minor: i64,
     pub spent_this_month_minor: i64,
@@ -227,6 +240,14 @@ pub enum PlacementError {
     QuoteMismatch {
         quote_id: String,
     },
+    /// The quote the order names already priced another order: a quote is single-use.
+    QuoteUsed {
+        quote_id: String,
+    },
+    /// The quote the order names was asked for another customer.
+    QuoteCustomerMismatch {
+        quote_id: String,
+    },
     /// The Idempotency-Key was used before for a request with another body.
     IdempotencyKeyReused,
     /// The guarded write refused, yet the limits allow the order now: orders counted by
@@ -253,9 +274,9 @@ impl DomainError for PlacementError {
         match self {
             PlacementError::Quote(e) => e.kind(),
             PlacementError::QuoteNotFound { .. } => ErrorKind::NotFound,
-            PlacementError::QuoteExpired { .. } | PlacementError::LimitsChangedRetry => {
-                ErrorKind::Conflict
-            }
+            PlacementError::QuoteExpired { .. }
+            | PlacementError::QuoteUsed { .. }
+            | PlacementError::LimitsChangedRetry => ErrorKind::Conflict,
             _ => ErrorKind::Invalid,
         }
     }
@@ -280,6 +301,13 @@ impl fmt::Display for PlacementError {
             }
             PlacementError::QuoteMismatch { quote_id } => {
                 write!(f, "quote {quote_id} is for another trade than this order")
+            }
+            PlacementError::QuoteUsed { quote_id } => write!(
+                f,
+                "quote {quote_id} already priced an order: ask for a new quote"
+            ),
+            PlacementError::QuoteCustomerMismatch { quote_id } => {
+                write!(f, "quote {quote_id} was asked for another customer")
             }
             PlacementError::IdempotencyKeyReused => f.write_str(
                 "this Idempotency-Key was already used for a request with a different body",
@@ -331,7 +359,15 @@ pub fn plan_order(
         fiat: order.fiat,
     };
     let pricing = match (facts.pricing, &order.quote_id) {
-        (Pricing::Quote(Some(quote)), Some(_)) => honour_quote(quote, &order, facts.now)?,
+        (Pricing::Quote(Some(quote)), Some(_)) => {
+            let priced = honour_quote(quote, &order, facts.now)?;
+            if facts.quote_used {
+                return Err(PlacementError::QuoteUsed {
+                    quote_id: quote.id.clone(),
+                });
+            }
+            priced
+        }
         (_, Some(quote_id)) => {
             return Err(PlacementError::QuoteNotFound {
                 quote_id: quote_id.clone(),
@@ -493,6 +529,7 @@ mod tests {
             fiat: request.fiat.clone(),
             amount: request.amount.clone(),
             amount_currency: request.amount_currency.clone(),
+            customer_id: None,
         };
         let breakdown = crate::quote::estimate(&asked, &rates, &sample(), now).unwrap();
         crate::quote::quote_response("quo_1".into(), breakdown, &sample(), now).unwrap()
@@ -542,6 +579,7 @@ mod tests {
             fingerprint: "f1",
             prior: None,
             pricing: Pricing::Rates(rates),
+            quote_used: false,
             spent_today_minor: 0,
             spent_this_month_minor: 0,
             livemode: false,
@@ -655,5 +693,50 @@ mod tests {
             (err.code().as_str(), err.kind()),
             ("rate_unavailable", ErrorKind::Unavailable)
         );
+    }
+
+    #[test]
+    fn a_quote_prices_one_order_of_its_own_customer_only() {
+        let config = sample();
+        let rates = rates_at(NOW);
+        let mut quote = quote_for(&request(), NOW);
+        let mut r = request();
+        r.quote_id = Some(quote.id.clone());
+        let mut f = facts(&config, &rates);
+        f.pricing = Pricing::Quote(Some(&quote));
+        let new = placed(plan_order(&r, &f).unwrap());
+        assert_eq!(new.order.pricing, quote.quote);
+        assert_eq!(new.order.quote_id.as_deref(), Some("quo_1"));
+
+        // Used once: a second order on it is a conflict, whatever its key.
+        f.quote_used = true;
+        let err = plan_order(&r, &f).unwrap_err();
+        assert_eq!(
+            (err.code().as_str(), err.kind()),
+            ("quote_used", ErrorKind::Conflict)
+        );
+        assert_eq!(serde_json::to_value(&err).unwrap()["quote_id"], "quo_1");
+        // ... but the request that used it, retried with its key, replays its order.
+        let prior = PriorUse {
+            fingerprint: "f1".into(),
+            order: new.order.clone(),
+        };
+        f.prior = Some(&prior);
+        assert_eq!(
+            plan_order(&r, &f).unwrap(),
+            Plan::Replay(Box::new(new.order))
+        );
+
+        // Asked for bob: cust-1's order cannot use it, bob's can.
+        quote.customer_id = Some("bob".into());
+        let mut f = facts(&config, &rates);
+        f.pricing = Pricing::Quote(Some(&quote));
+        let err = plan_order(&r, &f).unwrap_err();
+        assert_eq!(
+            (err.code().as_str(), err.kind()),
+            ("quote_customer_mismatch", ErrorKind::Invalid)
+        );
+        r.customer_id = "bob".into();
+        assert!(matches!(plan_order(&r, &f).unwrap(), Plan::Place(_)));
     }
 }

@@ -253,6 +253,7 @@ pub fn quote_response(
         id,
         expires_at,
         livemode: false,
+        customer_id: None,
         quote,
     })
 }
@@ -462,6 +463,7 @@ mod tests {
 
     fn request(crypto: &str, fiat: &str, amount: &str, amount_currency: &str) -> QuoteRequest {
         QuoteRequest {
+            customer_id: None,
             crypto: crypto.into(),
             network: "mainnet".into(),
             fiat: fiat.into(),

@@ -22,6 +22,8 @@ export interface QuoteRequest {
   amount: DecimalString;
   amount_currency: AmountCurrency;
   crypto: Currency;
+  /** The customer the quote is for: only an order of this customer can use it. A quote asked without one is bound to the first customer whose order uses it. Either way a quote prices one order only. */
+  customer_id?: CustomerId | null;
   fiat: FiatCurrency;
   network: Network;
 }

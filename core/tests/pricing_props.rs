@@ -89,6 +89,7 @@ impl Market {
             )
         };
         let request = QuoteRequest {
+            customer_id: None,
             crypto: self.crypto.ticker().into(),
             network: "mainnet".into(),
             fiat: self.fiat.ticker().into(),
@@ -297,7 +298,7 @@ proptest! {
             service_fixed: Decimal::new(50, 2),
             network_fee: Decimal::new(5000, 8),
         };
-        let request = QuoteRequest { crypto, network, fiat, amount, amount_currency: currency };
+        let request = QuoteRequest { crypto, network, fiat, amount, amount_currency: currency, customer_id: None };
         let _ = estimate(&request, &m.rates(), &m.config(), now());
     }
 
@@ -347,6 +348,7 @@ proptest! {
             max_age_seconds: seconds[1],
         };
         let request = QuoteRequest {
+            customer_id: None,
             crypto: "ETH".into(),
             network: "mainnet".into(),
             fiat: "EUR".into(),

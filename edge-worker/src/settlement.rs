@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use worker::d1::serde_wasm_bindgen;
 use worker::{
     console_error, console_log, Env, MessageBatch, MessageBuilder, MessageExt,
-    QueueRetryOptionsBuilder, RawMessage,
+    QueueRetryOptionsBuilder, RawMessage, SendMessage,
 };
 
 use crate::body::sha256_hex;
@@ -41,6 +41,52 @@ pub enum Job {
     Advance { order_id: String },
     /// POST one webhook event to the client.
     Deliver { event_id: String },
+    /// Take the next sandbox step of an order the sender saw in state `seen`: written
+    /// without reading the order first (one D1 batch); read only when it had moved.
+    AdvanceFrom { order_id: String, seen: Seen },
+}
+
+/// A sandbox order as the step before left it: what the next step writes from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Seen {
+    pub client_id: String,
+    pub customer_id: String,
+    pub status: OrderStatus,
+    pub sequence: u32,
+    pub tx_id: Option<String>,
+    /// The order's crypto amount as the ledger records it (`sent` step).
+    pub crypto_amount: String,
+}
+
+impl Seen {
+    /// The state of a new sandbox order, as placed.
+    pub fn placed(client_id: &str, order: &OrderResponse) -> Self {
+        Seen {
+            client_id: client_id.to_owned(),
+            customer_id: order.customer_id.clone(),
+            status: order.status,
+            sequence: order.status_history.len() as u32,
+            tx_id: None,
+            crypto_amount: ledger_amount(&order.pricing),
+        }
+    }
+
+    fn of(order: &OrderRow) -> Result<Self, ApiError> {
+        let pricing: QuoteBreakdown = serde_json::from_str(&order.quote_json)
+            .map_err(|e| ApiError::internal(format!("order {} pricing: {e}", order.order_id)))?;
+        Ok(Seen {
+            client_id: order.client_id.clone(),
+            customer_id: order.customer_id.clone(),
+            status: order.status,
+            sequence: order.event_sequence,
+            tx_id: order.tx_id.clone(),
+            crypto_amount: ledger_amount(&pricing),
+        })
+    }
+}
+
+fn ledger_amount(pricing: &QuoteBreakdown) -> String {
+    format_amount(pricing.crypto_amount, pricing.crypto.decimals())
 }
 
 /// A transfer the settlement made for an order: a transaction id for a live order, a
@@ -64,16 +110,16 @@ pub fn split_transfer(livemode: bool, transfer: Option<&str>) -> (Option<String>
 /// implementation would call a custody or exchange API here.
 #[allow(async_fn_in_trait)] // futures are !Send on Workers
 pub trait Settlement {
-    async fn send(&self, order: &OrderRow) -> Result<SentTransfer, ApiError>;
+    async fn send(&self, order_id: &str) -> Result<SentTransfer, ApiError>;
 }
 
 pub struct SandboxSettlement;
 
 impl Settlement for SandboxSettlement {
-    async fn send(&self, order: &OrderRow) -> Result<SentTransfer, ApiError> {
+    async fn send(&self, order_id: &str) -> Result<SentTransfer, ApiError> {
         // Deterministic per order, so a retried step records the same reference; its
         // `sandbox_` prefix and length keep it from passing for a transaction id.
-        let digest = sha256_hex(format!("sandbox:{}", order.order_id).as_bytes());
+        let digest = sha256_hex(format!("sandbox:{order_id}").as_bytes());
         Ok(SentTransfer {
             tx_id: format!("sandbox_{}", &digest[..24]),
         })
@@ -95,11 +141,21 @@ pub async fn enqueue(env: &Env, job: Job, delay_seconds: u32) -> Result<(), ApiE
 /// URL, the delivery of its first event, in one send.
 pub async fn start(
     env: &Env,
-    order_id: &str,
+    client_id: &str,
+    order: &OrderResponse,
     first_event_id: Option<&str>,
 ) -> Result<(), ApiError> {
-    let advance = Job::Advance {
-        order_id: order_id.to_owned(),
+    // A sandbox order's next step writes from the state it was placed in; a live one
+    // reads the order (the on-chain settlement runs its own checks).
+    let advance = if order.livemode {
+        Job::Advance {
+            order_id: order.id.clone(),
+        }
+    } else {
+        Job::AdvanceFrom {
+            order_id: order.id.clone(),
+            seen: Seen::placed(client_id, order),
+        }
     };
     let mut messages = vec![MessageBuilder::new(advance)
         .delay_seconds(STEP_DELAY_SECONDS)
@@ -139,8 +195,11 @@ pub async fn resume_if_stalled(env: &Env, order: &OrderResponse) -> Result<(), A
 pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
     // Each message is decoded alone: one unreadable message (an old format after a
     // deploy) is dropped with a log line instead of blocking the whole batch.
+    let sandbox = matches!(SettlementMode::from_env(env), Ok(SettlementMode::Sandbox));
+    let mut steps = Vec::new();
     for message in batch.raw_iter() {
         match serde_wasm_bindgen::from_value::<Job>(message.body()) {
+            Ok(job @ Job::AdvanceFrom { .. }) if sandbox => steps.push((message, job)),
             Ok(job) => handle_message(&message, &job, env).await,
             Err(e) => {
                 console_error!("queue message {} unreadable, dropped: {e}", message.id());
@@ -148,11 +207,15 @@ pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
             }
         }
     }
+    if !steps.is_empty() {
+        sandbox_steps(env, steps).await;
+    }
 }
 
 async fn handle_message(message: &RawMessage, job: &Job, env: &Env) {
     let outcome = match job {
         Job::Advance { order_id } => advance(env, order_id).await,
+        Job::AdvanceFrom { order_id, seen } => advance_from(env, order_id, seen).await,
         Job::Deliver { event_id } => deliver(env, event_id).await,
     };
     let retry_in = |seconds| {
@@ -204,86 +267,244 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
             return Ok(Next::Done);
         }
     }
-    let from = order.status;
-    let Some(to) = sandbox_next(from) else {
-        return Ok(Next::Done); // final already
-    };
-    // The core's state machine has the last word on every change.
-    transition(from, to)?;
-    let transfer = match to {
-        OrderStatus::Sent => Some(SandboxSettlement.send(&order).await?),
-        _ => None,
-    };
-    let ledger_amount = match &transfer {
-        Some(_) => {
-            let pricing: QuoteBreakdown = serde_json::from_str(&order.quote_json)
-                .map_err(|e| ApiError::internal(format!("order {order_id} pricing: {e}")))?;
-            Some(format_amount(
-                pricing.crypto_amount,
-                pricing.crypto.decimals(),
-            ))
-        }
-        None => None,
-    };
-    let now = ids::now_ms();
-    let event_id = ids::new_id("evt")?;
-    let tx_id = transfer
-        .as_ref()
-        .map(|t| t.tx_id.as_str())
-        .or(order.tx_id.as_deref());
-    let sequence = order.event_sequence + 1;
-    let body = webhook::order_event(
-        &event_id,
-        order_id,
-        &order.customer_id,
-        sequence,
-        to,
-        false,
-        tx_id,
-        None,
-        now,
-    );
-    let applied = store::orders::transition(
-        &db,
-        &store::orders::Transition {
+    if sandbox_step(env, &db, order_id, &Seen::of(&order)?).await? == Step::Moved {
+        console_log!("settlement: order {order_id} moved concurrently; step skipped");
+    }
+    Ok(Next::Done)
+}
+
+/// The step of an [`Job::AdvanceFrom`] message: one D1 batch when the order is still as
+/// the sender saw it; otherwise (a duplicate or late message) the order is read and the
+/// step taken from where it is, as [`advance`] does.
+async fn advance_from(env: &Env, order_id: &str, seen: &Seen) -> Result<Next, ApiError> {
+    if SettlementMode::from_env(env)? != SettlementMode::Sandbox {
+        return advance(env, order_id).await;
+    }
+    let db = env.d1("DB")?;
+    match sandbox_step(env, &db, order_id, seen).await? {
+        Step::Applied | Step::Final => Ok(Next::Done),
+        Step::Moved => advance(env, order_id).await,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Applied,
+    /// The order is final already: nothing to do.
+    Final,
+    /// The order was not in the state seen: nothing written.
+    Moved,
+}
+
+/// A sandbox step computed from `seen`, before it is written.
+struct PreparedStep {
+    order_id: String,
+    seen: Seen,
+    to: OrderStatus,
+    event_id: String,
+    body: String,
+    /// The order's transfer after the step.
+    tx_id: Option<String>,
+    /// Made by this step (`sent`): recorded in the sandbox ledger.
+    new_transfer: bool,
+    now_ms: i64,
+}
+
+impl PreparedStep {
+    /// None when the order is final already.
+    async fn new(order_id: &str, seen: &Seen) -> Result<Option<Self>, ApiError> {
+        let from = seen.status;
+        let Some(to) = sandbox_next(from) else {
+            return Ok(None);
+        };
+        // The core's state machine has the last word on every change.
+        transition(from, to)?;
+        let transfer = match to {
+            OrderStatus::Sent => Some(SandboxSettlement.send(order_id).await?.tx_id),
+            _ => None,
+        };
+        let new_transfer = transfer.is_some();
+        let tx_id = transfer.or_else(|| seen.tx_id.clone());
+        let now_ms = ids::now_ms();
+        let event_id = ids::new_id("evt")?;
+        let body = webhook::order_event(
+            &event_id,
             order_id,
-            client_id: &order.client_id,
-            from_status: from.as_str(),
-            from_sequence: order.event_sequence,
-            to_status: to.as_str(),
+            &seen.customer_id,
+            seen.sequence + 1,
+            to,
+            false,
+            tx_id.as_deref(),
+            None,
+            now_ms,
+        );
+        Ok(Some(PreparedStep {
+            order_id: order_id.to_owned(),
+            seen: seen.clone(),
+            to,
+            event_id,
+            body,
             tx_id,
+            new_transfer,
+            now_ms,
+        }))
+    }
+
+    fn transition(&self) -> store::orders::Transition<'_> {
+        store::orders::Transition {
+            order_id: &self.order_id,
+            client_id: &self.seen.client_id,
+            from_status: self.seen.status.as_str(),
+            from_sequence: self.seen.sequence,
+            to_status: self.to.as_str(),
+            tx_id: self.tx_id.as_deref(),
             failure_reason: None,
-            now_ms: now,
+            now_ms: self.now_ms,
             event: store::orders::FirstEvent {
-                event_id: &event_id,
-                body: &body,
+                event_id: &self.event_id,
+                body: &self.body,
             },
-            ledger: match (&transfer, &ledger_amount) {
-                (Some(t), Some(amount)) => Some(store::orders::LedgerEntry {
-                    tx_id: &t.tx_id,
-                    amount,
+            ledger: match (&self.tx_id, self.new_transfer) {
+                (Some(tx_id), true) => Some(store::orders::LedgerEntry {
+                    tx_id,
+                    amount: &self.seen.crypto_amount,
                 }),
                 _ => None,
             },
-        },
-    )
-    .await?;
-    if !applied {
-        console_log!("settlement: order {order_id} moved concurrently; step skipped");
-        return Ok(Next::Done);
+        }
     }
-    enqueue(env, Job::Deliver { event_id }, 0).await?;
-    if !to.is_final() {
-        enqueue(
-            env,
-            Job::Advance {
-                order_id: order_id.to_owned(),
-            },
-            STEP_DELAY_SECONDS,
-        )
-        .await?;
+
+    /// The messages after a written step: the delivery (only when the client has a
+    /// webhook URL) and the next step, written from the state this one left.
+    fn follow_ups(self, applied: store::orders::Applied) -> Vec<SendMessage<Job>> {
+        let mut messages = Vec::new();
+        if applied.webhook {
+            let deliver = Job::Deliver {
+                event_id: self.event_id,
+            };
+            messages.push(MessageBuilder::new(deliver).build());
+        }
+        if !self.to.is_final() {
+            let next = Job::AdvanceFrom {
+                order_id: self.order_id,
+                seen: Seen {
+                    status: self.to,
+                    sequence: self.seen.sequence + 1,
+                    tx_id: self.tx_id,
+                    ..self.seen
+                },
+            };
+            messages.push(
+                MessageBuilder::new(next)
+                    .delay_seconds(STEP_DELAY_SECONDS)
+                    .build(),
+            );
+        }
+        messages
     }
-    Ok(Next::Done)
+}
+
+/// One sandbox step from `seen`: the guarded transition, its history row, event and
+/// ledger entry, and the client's webhook setting, in one D1 batch; then one queue send
+/// with the delivery and the next step.
+async fn sandbox_step(
+    env: &Env,
+    db: &worker::D1Database,
+    order_id: &str,
+    seen: &Seen,
+) -> Result<Step, ApiError> {
+    let Some(step) = PreparedStep::new(order_id, seen).await? else {
+        return Ok(Step::Final);
+    };
+    let Some(applied) = store::orders::transition_step(db, &step.transition()).await? else {
+        return Ok(Step::Moved);
+    };
+    let messages = step.follow_ups(applied);
+    if !messages.is_empty() {
+        env.queue(QUEUE_BINDING)?.send_batch(messages).await?;
+    }
+    Ok(Step::Applied)
+}
+
+/// The [`Job::AdvanceFrom`] messages of one queue batch: every step in one D1 batch and
+/// their follow-ups in one queue send, so a busy queue costs two round trips per batch
+/// rather than per order. A message whose order had moved is taken alone from a read
+/// ([`advance`]); when the batch fails as a whole (nothing written), each message is
+/// taken alone.
+async fn sandbox_steps(env: &Env, steps: Vec<(RawMessage, Job)>) {
+    let outcome: Result<Vec<Option<PreparedStep>>, ApiError> = async {
+        let mut prepared = Vec::with_capacity(steps.len());
+        for (_, job) in &steps {
+            prepared.push(match job {
+                Job::AdvanceFrom { order_id, seen } => PreparedStep::new(order_id, seen).await?,
+                _ => None,
+            });
+        }
+        Ok(prepared)
+    }
+    .await;
+    let written = match outcome {
+        Ok(prepared) => write_steps(env, prepared).await,
+        Err(e) => Err(e),
+    };
+    let outcomes = match written {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            console_log!(
+                "settlement: batch of {} steps taken one by one: {e}",
+                steps.len()
+            );
+            for (message, job) in &steps {
+                handle_message(message, job, env).await;
+            }
+            return;
+        }
+    };
+    for ((message, job), step) in steps.iter().zip(outcomes) {
+        match step {
+            Step::Applied | Step::Final => message.ack(),
+            Step::Moved => handle_message(message, job, env).await,
+        }
+    }
+}
+
+/// Writes the prepared steps (None: final already) in one D1 batch and sends the
+/// follow-ups of those written in one queue send.
+async fn write_steps(
+    env: &Env,
+    prepared: Vec<Option<PreparedStep>>,
+) -> Result<Vec<Step>, ApiError> {
+    let db = env.d1("DB")?;
+    let live: Vec<&PreparedStep> = prepared.iter().flatten().collect();
+    let transitions: Vec<_> = live.iter().map(|step| step.transition()).collect();
+    let mut applied = if transitions.is_empty() {
+        Vec::new()
+    } else {
+        store::orders::transitions(&db, &transitions).await?
+    }
+    .into_iter();
+    drop(transitions);
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    let mut messages = Vec::new();
+    for step in prepared {
+        let Some(step) = step else {
+            outcomes.push(Step::Final);
+            continue;
+        };
+        match applied.next().flatten() {
+            Some(applied) => {
+                messages.extend(step.follow_ups(applied));
+                outcomes.push(Step::Applied);
+            }
+            None => outcomes.push(Step::Moved),
+        }
+    }
+    if !messages.is_empty() {
+        // A failed send fails the batch's messages: retried, each finds its order moved
+        // and takes the next step from a read.
+        env.queue(QUEUE_BINDING)?.send_batch(messages).await?;
+    }
+    Ok(outcomes)
 }
 
 async fn deliver(env: &Env, event_id: &str) -> Result<Next, ApiError> {

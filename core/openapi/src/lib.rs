@@ -350,8 +350,8 @@ pub fn operations() -> Vec<Operation> {
             id: "createQuote",
             method: "post",
             path: "/v1/quotes",
-            summary:
-                "Price a trade at the latest rates; an order may honour the quote until it expires",
+            summary: "Price a trade at the latest rates; one order (of the customer named, if \
+                      any) may use the quote until it expires",
             auth: Client,
             params: vec![],
             request: Some(of::<api::QuoteRequest>),
@@ -484,11 +484,16 @@ pub fn operations() -> Vec<Operation> {
                 ),
                 (401, UNAUTHORIZED_CLIENT),
                 (404, "not_found: the quote_id is not this client's"),
-                (409, "quote_expired, limits_changed_retry"),
+                (
+                    409,
+                    "quote_expired, quote_used (the quote priced another order), \
+                     limits_changed_retry",
+                ),
                 (413, TOO_LARGE),
                 (
                     422,
                     "idempotency_key_reused, invalid_address, quote_mismatch, \
+                     quote_customer_mismatch, \
                      daily_limit_exceeded, monthly_limit_exceeded, and the codes of a quote",
                 ),
                 (400, "invalid_parameter"),

@@ -2,9 +2,10 @@
 //! listing a customer's orders.
 //!
 //! Placing is: authenticate → parse → read every fact in one batch → the core's
-//! `plan_order` → write the plan in one guarded batch → respond. Three D1 round trips
-//! at most on the common path (the read batch, the write batch; the third only when the
-//! guard refused and the facts are read again).
+//! `plan_order` → write the plan in one guarded batch (which also uses up the quote it
+//! names) → respond. Two D1 round trips on the happy path (the read batch, the write
+//! batch); a third only when the guard refused and the facts are read again, and the
+//! core then says why (a replay, a limit, a used quote).
 
 use cryptoexchange_core::aggregate::RateBook;
 use cryptoexchange_core::api::{OrderResponse, OrdersPage, PlaceOrderRequest, RatesResponse};
@@ -126,7 +127,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         Placement::Placed(order) => {
             // Without a webhook URL the event is only kept in the table: nothing to deliver.
             let deliver = config.webhook_url.as_ref().map(|_| event_id.as_str());
-            settlement::start(env, &order.id, deliver).await?;
+            settlement::start(env, &client.client_id, &order, deliver).await?;
             super::json(201, &*order)
         }
         Placement::DuplicateKey | Placement::LimitReached => {
@@ -166,6 +167,7 @@ impl<'a> Facts<'a> {
             } else {
                 Pricing::Rates(self.rates)
             },
+            quote_used: read.quote_used,
             spent_today_minor: read.spent_today_minor,
             spent_this_month_minor: read.spent_this_month_minor,
             livemode: self.livemode,

@@ -1,5 +1,5 @@
 //! `POST /v1/quotes`: the core prices the request at the latest rates; the quote is
-//! stored with its expiry so that an order can honour it.
+//! stored with its expiry and customer so that one order of that customer can honour it.
 
 use cryptoexchange_core::api::QuoteRequest;
 use cryptoexchange_core::quote::{estimate, quote_response};
@@ -16,17 +16,23 @@ use crate::store;
 pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     let client = require_client(&req, env).await?;
     let request: QuoteRequest = read_json(&mut req).await?;
+    let customer_id = match &request.customer_id {
+        Some(raw) => Some(super::customer_id(raw)?),
+        None => None,
+    };
     let config = stored_config(&client)?;
     let now = ids::now();
     let rates = latest_response(env, now, config.max_rate_age_seconds).await?;
     let breakdown = estimate(&request, &rates, &config, now)?;
     let mut quote = quote_response(ids::new_id("quo")?, breakdown, &config, now)?;
     quote.livemode = crate::mode::SettlementMode::from_env(env)?.livemode();
+    quote.customer_id = customer_id;
     let json = serde_json::to_string(&quote).map_err(ApiError::internal)?;
     store::quotes::insert(
         &env.d1("DB")?,
         &quote.id,
         &client.client_id,
+        quote.customer_id.as_deref(),
         &json,
         now.unix_millis(),
         quote.expires_at.unix_millis(),

@@ -126,7 +126,43 @@ pub async fn load_book(env: &Env) -> Result<RateBook, ApiError> {
 
 async fn save_book(env: &Env, book: &RateBook) -> Result<(), ApiError> {
     let json = serde_json::to_string(book).map_err(ApiError::internal)?;
-    Ok(store::rates::put_book(&env.kv("RATES")?, &json).await?)
+    store::rates::put_book(&env.kv("RATES")?, &json).await?;
+    remember_book(book.clone());
+    Ok(())
+}
+
+/// How long an isolate answers reads from the rate book it last loaded or saved. KV
+/// itself may serve a value up to 60 s old at other locations, and the core checks each
+/// rate's age, so two seconds more change no guarantee; they save a KV read and a JSON
+/// parse on most placements and quotes. Writes (refresh, overrides) always load afresh.
+const BOOK_CACHE_MS: i64 = 2_000;
+
+thread_local! {
+    static BOOK_CACHE: std::cell::RefCell<Option<(i64, RateBook)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn remember_book(book: RateBook) {
+    BOOK_CACHE.with(|cache| *cache.borrow_mut() = Some((crate::ids::now_ms(), book)));
+}
+
+/// The rate book for reading: this isolate's copy if younger than [`BOOK_CACHE_MS`],
+/// else loaded from KV.
+async fn read_book(env: &Env) -> Result<RateBook, ApiError> {
+    let now = crate::ids::now_ms();
+    let cached = BOOK_CACHE.with(|cache| {
+        cache
+            .borrow()
+            .as_ref()
+            .filter(|(at, _)| (0..BOOK_CACHE_MS).contains(&(now - at)))
+            .map(|(_, book)| book.clone())
+    });
+    if let Some(book) = cached {
+        return Ok(book);
+    }
+    let book = load_book(env).await?;
+    remember_book(book.clone());
+    Ok(book)
 }
 
 /// The body of `GET /v1/rates` for a client accepting rates up to `max_age_seconds` old.
@@ -142,7 +178,7 @@ pub async fn latest_response(
 /// nothing fires it, as under `wrangler dev`), this read runs one first: the sources, not
 /// the trigger, decide whether a price is fresh.
 pub async fn current_book(env: &Env, now: Timestamp) -> Result<RateBook, ApiError> {
-    let book = load_book(env).await?;
+    let book = read_book(env).await?;
     let overdue = book
         .refreshed_at
         .is_none_or(|at| now.seconds_since(at) > REFRESH_OVERDUE_SECONDS);

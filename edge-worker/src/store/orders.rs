@@ -10,7 +10,7 @@ use cryptoexchange_core::order::{FailureReason, OrderStatus};
 use cryptoexchange_core::placement::{NewOrder, PriorUse};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::{query, D1Database, D1PreparedStatement};
+use worker::{query, D1Database, D1PreparedStatement, D1Result};
 
 use super::clients::ClientRow;
 use super::{changes, is_unique_violation, StoreError};
@@ -143,6 +143,8 @@ pub struct PlacementRead {
     pub spent_this_month_minor: i64,
     /// The quote the request names, if it is this client's.
     pub quote: Option<QuoteResponse>,
+    /// That quote already priced an order.
+    pub quote_used: bool,
 }
 
 /// The facts of a placement, scoped by the bearer key's digest: the client, the earlier
@@ -173,12 +175,12 @@ pub async fn placement_read(
     let spent = query!(
         db,
         &format!(
-            "SELECT COALESCE(SUM(CASE WHEN created_at >= ?4 THEN fiat_total_minor END), 0) AS today,
-                    COALESCE(SUM(fiat_total_minor), 0) AS this_month
-             FROM orders
-             WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
-               AND created_at >= ?5 AND status NOT IN {not_counted}",
-            not_counted = not_counted_statuses()
+            "SELECT COALESCE((SELECT total_minor FROM customer_spend
+                              WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
+                                AND period = 'day' AND period_start = ?4), 0) AS today,
+                    COALESCE((SELECT total_minor FROM customer_spend
+                              WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
+                                AND period = 'month' AND period_start = ?5), 0) AS this_month"
         ),
         key_digest,
         customer_id,
@@ -189,7 +191,8 @@ pub async fn placement_read(
     let quote = query!(
         db,
         &format!(
-            "SELECT quote_json FROM quotes WHERE quote_id = ?2 AND client_id = {CLIENT_OF_KEY}"
+            "SELECT quote_json, used_by_order IS NOT NULL AS used FROM quotes
+             WHERE quote_id = ?2 AND client_id = {CLIENT_OF_KEY}"
         ),
         key_digest,
         quote_id
@@ -206,6 +209,7 @@ pub async fn placement_read(
     #[derive(Deserialize)]
     struct QuoteRow {
         quote_json: String,
+        used: u8,
     }
     let prior = match prior.results::<OrderRow>()?.pop() {
         Some(mut row) => Some(PriorUse {
@@ -215,7 +219,9 @@ pub async fn placement_read(
         None => None,
     };
     let sums = spent.results::<Sums>()?.into_iter().next();
-    let quote = match quote.results::<QuoteRow>()?.into_iter().next() {
+    let quote_row = quote.results::<QuoteRow>()?.into_iter().next();
+    let quote_used = quote_row.as_ref().is_some_and(|row| row.used == 1);
+    let quote = match quote_row {
         Some(row) => Some(
             serde_json::from_str(&row.quote_json)
                 .map_err(|e| StoreError::corrupt(format!("stored quote: {e}")))?,
@@ -228,13 +234,12 @@ pub async fn placement_read(
         spent_today_minor: sums.as_ref().map_or(0, |s| s.today),
         spent_this_month_minor: sums.as_ref().map_or(0, |s| s.this_month),
         quote,
+        quote_used,
     })
 }
 
-/// Writes the order, its idempotency key, its first history row and its first webhook
-/// event, or nothing at all. The insert is guarded by the plan's limit values: the
-/// customer's counted spending since each window start plus this order stays within
-/// each limit, checked by the statement itself (a statement runs alone in D1).
+/// Writes the order, its idempotency key, its first history row, its first webhook
+/// event and the use of its quote, or nothing at all: one D1 batch, one round trip.
 pub async fn place(
     db: &D1Database,
     client_id: &str,
@@ -243,26 +248,76 @@ pub async fn place(
     request_hash: &str,
     event: &FirstEvent<'_>,
 ) -> Result<Placement, StoreError> {
+    let statements =
+        placement_statements(db, client_id, new, idempotency_key, request_hash, event)?;
+    let results = match db.batch(statements).await {
+        Ok(results) => results,
+        Err(e) if is_unique_violation(&e) => return Ok(Placement::DuplicateKey),
+        Err(e) => return Err(e.into()),
+    };
+    #[derive(Deserialize)]
+    struct History {
+        history: String,
+    }
+    let mut written = match results.get(PLACED_ORDER) {
+        Some(r) => r.results::<OrderRow>()?,
+        None => Vec::new(),
+    };
+    let Some(mut row) = written.pop() else {
+        return Ok(Placement::LimitReached);
+    };
+    row.history = match results.get(PLACED_HISTORY) {
+        Some(r) => r.results::<History>()?.pop().map(|h| h.history),
+        None => None,
+    };
+    Ok(Placement::Placed(Box::new(row.into_response()?)))
+}
+
+/// Where [`placement_statements`] puts the order insert (its `RETURNING` row is the
+/// order as written) and the history insert (its first status change).
+const PLACED_ORDER: usize = 0;
+const PLACED_HISTORY: usize = 2;
+
+/// The statements of a placement, in the order they run in its one batch. The first,
+/// the order insert, is the guard: it writes only while the customer's counted spending
+/// since each window start plus this order stays within each limit, and the quote it
+/// names (if any) is this client's, unused and for this customer; every later
+/// statement writes only if the order row exists; two of them add the order to the
+/// customer's spend totals of its day and month (`customer_spend`, which the guard reads
+/// by primary key: no sum over the customer's orders). A statement runs alone in D1, and a
+/// batch is one transaction, so two concurrent placements cannot both pass the guard
+/// for the same limit room or the same quote. Add a placement's further rows at the end.
+fn placement_statements(
+    db: &D1Database,
+    client_id: &str,
+    new: &NewOrder,
+    idempotency_key: &str,
+    request_hash: &str,
+    event: &FirstEvent<'_>,
+) -> Result<Vec<D1PreparedStatement>, StoreError> {
     let order = &new.order;
     let pricing = &order.pricing;
     let now_ms = order.created_at.unix_millis();
     let quote_json = serde_json::to_string(pricing).map_err(StoreError::corrupt)?;
-    let window_guard = |since: usize, max: usize| {
+    let window_guard = |period: &str, start: usize, max: usize| {
         format!(
-            "(SELECT COALESCE(SUM(fiat_total_minor), 0) FROM orders
-               WHERE client_id = ?2 AND customer_id = ?3 AND fiat = ?6 AND created_at >= ?{since}
-                 AND status NOT IN {not_counted}) + ?7 <= ?{max}",
-            not_counted = not_counted_statuses()
+            "COALESCE((SELECT total_minor FROM customer_spend
+               WHERE client_id = ?2 AND customer_id = ?3 AND fiat = ?6
+                 AND period = '{period}' AND period_start = ?{start}), 0) + ?7 <= ?{max}"
         )
     };
+    // ?9 is the order's quote id (NULL without one).
+    let quote_guard = "(?9 IS NULL OR EXISTS (SELECT 1 FROM quotes
+        WHERE quote_id = ?9 AND client_id = ?2 AND used_by_order IS NULL
+          AND (customer_id IS NULL OR customer_id = ?3)))";
     let insert_order = format!(
         "INSERT INTO orders ({ORDER_COLUMNS})
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, 1, ?12, ?12, ?17
-         WHERE {} AND {}
+         WHERE {} AND {} AND {quote_guard}
          RETURNING order_id, client_id, customer_id, quote_json, quote_id, destination_address,
                    status, tx_id, event_sequence, created_at, updated_at, livemode",
-        window_guard(13, 14),
-        window_guard(15, 16)
+        window_guard("day", 13, 14),
+        window_guard("month", 15, 16)
     );
     let insert_order = query!(
         db,
@@ -306,31 +361,36 @@ pub async fn place(
         now_ms
     )?;
     let insert_event = insert_event_if(db, &order.id, 1, client_id, event, now_ms)?;
-
-    let results = match db
-        .batch(vec![insert_order, insert_key, insert_history, insert_event])
-        .await
-    {
-        Ok(results) => results,
-        Err(e) if is_unique_violation(&e) => return Ok(Placement::DuplicateKey),
-        Err(e) => return Err(e.into()),
-    };
-    #[derive(Deserialize)]
-    struct History {
-        history: String,
+    let mut statements = vec![insert_order, insert_key, insert_history, insert_event];
+    for (period, start) in [
+        ("day", new.guard.day_start),
+        ("month", new.guard.month_start),
+    ] {
+        statements.push(query!(
+            db,
+            "INSERT INTO customer_spend (client_id, customer_id, fiat, period, period_start, total_minor)
+             SELECT client_id, customer_id, fiat, ?2, ?3, fiat_total_minor FROM orders WHERE order_id = ?1
+             ON CONFLICT (client_id, customer_id, fiat, period, period_start)
+             DO UPDATE SET total_minor = total_minor + excluded.total_minor",
+            order.id,
+            period,
+            start.unix_millis()
+        )?);
     }
-    let mut written = match results.first() {
-        Some(r) => r.results::<OrderRow>()?,
-        None => Vec::new(),
-    };
-    let Some(mut row) = written.pop() else {
-        return Ok(Placement::LimitReached);
-    };
-    row.history = match results.get(2) {
-        Some(r) => r.results::<History>()?.pop().map(|h| h.history),
-        None => None,
-    };
-    Ok(Placement::Placed(Box::new(row.into_response()?)))
+    if let Some(quote_id) = &order.quote_id {
+        // The quote is used up by this order, and bound to its customer if it named none.
+        statements.push(query!(
+            db,
+            "UPDATE quotes SET used_by_order = ?1, customer_id = COALESCE(customer_id, ?4)
+             WHERE quote_id = ?2 AND client_id = ?3 AND used_by_order IS NULL
+               AND EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)",
+            order.id,
+            quote_id,
+            client_id,
+            order.customer_id
+        )?);
+    }
+    Ok(statements)
 }
 
 /// Inserts a webhook event only when the order is at `sequence` (the statement before
@@ -506,6 +566,36 @@ pub struct LedgerEntry<'a> {
 
 /// Applies a transition; false when the order had already moved (nothing written).
 pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, StoreError> {
+    Ok(transition_step(db, t).await?.is_some())
+}
+
+/// A transition that was written, with what the step after it needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied {
+    /// The client has a webhook URL: the new event is to be delivered.
+    pub webhook: bool,
+}
+
+/// [`transition`] that also reads, in the same batch, whether the client has a webhook
+/// URL, so a settlement step is one D1 round trip. None when the order had moved.
+pub async fn transition_step(
+    db: &D1Database,
+    t: &Transition<'_>,
+) -> Result<Option<Applied>, StoreError> {
+    let results = match db.batch(transition_statements(db, t)?).await {
+        Ok(results) => results,
+        Err(e) if is_unique_violation(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    transition_outcome(&results)
+}
+
+/// The statements of one transition, to run alone or in one batch with other orders'
+/// ([`transitions`]): the guarded update first, the client's webhook setting last.
+fn transition_statements(
+    db: &D1Database,
+    t: &Transition<'_>,
+) -> Result<Vec<D1PreparedStatement>, StoreError> {
     let to_sequence = t.from_sequence + 1;
     let update = query!(
         db,
@@ -531,7 +621,8 @@ pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, Sto
         t.now_ms
     )?;
     let event = insert_event_if(db, t.order_id, to_sequence, t.client_id, &t.event, t.now_ms)?;
-    let mut statements = vec![update, history, event];
+    let release = release_spend(db, t.order_id, to_sequence)?;
+    let mut statements = vec![update, history, event, release];
     if let Some(entry) = &t.ledger {
         statements.push(query!(
             db,
@@ -545,9 +636,88 @@ pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, Sto
             to_sequence
         )?);
     }
-    match db.batch(statements).await {
-        Ok(results) => Ok(results.first().map(changes).transpose()?.unwrap_or(0) == 1),
-        Err(e) if is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e.into()),
+    statements.push(query!(
+        db,
+        "SELECT json_extract(config_json, '$.webhook_url') IS NOT NULL AS webhook
+         FROM clients WHERE client_id = ?1",
+        t.client_id
+    )?);
+    Ok(statements)
+}
+
+/// Takes an order's fiat total back off its customer's day and month spend totals when
+/// the transition just written (the order is at `sequence`) moved it to a status that
+/// no longer counts toward the limits. Runs after the history insert, whose primary key
+/// fails the whole batch if another writer made this transition first, so an order is
+/// released once.
+fn release_spend(
+    db: &D1Database,
+    order_id: &str,
+    sequence: u32,
+) -> Result<D1PreparedStatement, StoreError> {
+    let of_order = |column: &str| format!("(SELECT {column} FROM orders WHERE order_id = ?1)");
+    let sql = format!(
+        "UPDATE customer_spend SET total_minor = total_minor - {total}
+         WHERE client_id = {client} AND customer_id = {customer} AND fiat = {fiat}
+           AND ((period = 'day' AND period_start = {day})
+                OR (period = 'month' AND period_start = {month}))
+           AND EXISTS (SELECT 1 FROM orders WHERE order_id = ?1 AND event_sequence = ?2
+                         AND status IN {not_counted})",
+        total = of_order("fiat_total_minor"),
+        client = of_order("client_id"),
+        customer = of_order("customer_id"),
+        fiat = of_order("fiat"),
+        day = of_order("created_at - created_at % 86400000"),
+        month = of_order(
+            "CAST(strftime('%s', created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000"
+        ),
+        not_counted = not_counted_statuses()
+    );
+    Ok(query!(db, &sql, order_id, sequence)?)
+}
+
+/// The outcome of one transition from its statements' results.
+fn transition_outcome(results: &[D1Result]) -> Result<Option<Applied>, StoreError> {
+    if results.first().map(changes).transpose()?.unwrap_or(0) != 1 {
+        return Ok(None);
     }
+    #[derive(Deserialize)]
+    struct Webhook {
+        webhook: u8,
+    }
+    let webhook = match results.last() {
+        Some(r) => r
+            .results::<Webhook>()?
+            .pop()
+            .is_some_and(|w| w.webhook == 1),
+        None => false,
+    };
+    Ok(Some(Applied { webhook }))
+}
+
+/// Several orders' transitions in one D1 batch (one round trip for a whole queue batch
+/// of settlement steps): the outcome of each, in order. Err when the batch failed as a
+/// whole (nothing written; e.g. one of them raced another writer): take them one by one.
+pub async fn transitions(
+    db: &D1Database,
+    ts: &[Transition<'_>],
+) -> Result<Vec<Option<Applied>>, StoreError> {
+    let mut statements = Vec::new();
+    let mut counts = Vec::with_capacity(ts.len());
+    for t in ts {
+        let mine = transition_statements(db, t)?;
+        counts.push(mine.len());
+        statements.extend(mine);
+    }
+    let results = db.batch(statements).await?;
+    let mut outcomes = Vec::with_capacity(ts.len());
+    let mut at = 0;
+    for n in counts {
+        let mine = results
+            .get(at..at + n)
+            .ok_or_else(|| StoreError::corrupt("fewer batch results than statements"))?;
+        outcomes.push(transition_outcome(mine)?);
+        at += n;
+    }
+    Ok(outcomes)
 }
