@@ -16,6 +16,9 @@ use crate::money::decimal_string;
 use crate::order::{FailureReason, OrderStatus};
 use crate::time::Timestamp;
 
+mod keys;
+pub use keys::*;
+
 /// One rate of `GET /v1/rates`.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +318,8 @@ pub struct CreateClientResponse {
     pub client_id: String,
     /// Shown once; only its hash is stored.
     pub api_key: String,
+    /// The id of that key (`GET /v1/api-keys`), with the scopes `read` and `trade`.
+    pub api_key_id: String,
     /// Shown once: the key of the webhook signatures (HMAC-SHA256).
     pub webhook_secret: String,
     pub config: ClientConfig,
@@ -491,6 +496,12 @@ pub fn error_codes() -> Vec<&'static str> {
         "misconfigured",
         "live_key_in_sandbox_mode",
         "test_key_in_live_mode",
+        // access (edge-worker/src/access.rs): API keys' scopes, allowlist, expiry, rate
+        "insufficient_scope",
+        "ip_not_allowed",
+        "api_key_expired",
+        "api_key_revoked",
+        "rate_limited",
         "internal_error",
         // currency
         "unknown_currency",

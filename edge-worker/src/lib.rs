@@ -7,6 +7,7 @@
 //!   problem+json response, so this entry point never returns `Err`.
 //! - `queue`: the sandbox settlement steps and webhook deliveries (`settlement.rs`).
 //! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`).
+//! - `RateLimiter`: the Durable Object counting each API key's requests (`ratelimit.rs`).
 //!
 //! Architecture invariants: only `store/` touches D1 and KV; every query of client data
 //! filters by `client_id`; money is `Decimal` or a decimal string, never a float.
@@ -16,6 +17,7 @@ use worker::{
     event, Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
+mod access;
 mod auth;
 mod body;
 mod chain;
@@ -23,6 +25,7 @@ mod ids;
 mod mode;
 mod outbound;
 mod problem;
+mod ratelimit;
 mod rates_sources;
 mod routes;
 mod settlement;
@@ -30,14 +33,39 @@ mod store;
 mod webhook;
 
 use problem::ApiError;
-use routes::{addresses, admin, config, health, openapi, orders, quotes, rates};
+use routes::{addresses, admin, config, health, keys, openapi, orders, quotes, rates};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(match route(req, &env).await {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    // A request made with an API key is counted first (ratelimit.rs); over the limit,
+    // the handler does not run.
+    let admission = ratelimit::admit(&req, &env).await;
+    let result = match admission.as_ref().and_then(ratelimit::Admission::refusal) {
+        Some(refused) => Err(refused),
+        None => route(req, &env).await,
+    };
+    let mut response = match result {
         Ok(response) => response,
         Err(error) => error.into_response(),
-    })
+    };
+    if let Some(admission) = admission {
+        admission.decorate(&mut response);
+        if admission.verdict.touch {
+            // The key's last_used_at, at most once a minute, after the answer.
+            ctx.wait_until(async move {
+                let touched = match env.d1("DB") {
+                    Ok(db) => store::api_keys::touch(&db, &admission.digest, ids::now_ms())
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = touched {
+                    worker::console_error!("last_used_at not written: {e}");
+                }
+            });
+        }
+    }
+    Ok(response)
 }
 
 /// The path parameters of a route (`{...}` in its pattern), in order.
@@ -80,6 +108,31 @@ static ROUTES: &[Route] = &[
         method: Method::Put,
         pattern: "/v1/admin/clients/{client_id}/config",
         handler: |req, env, p| Box::pin(async move { admin::put_config(req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/clients/{client_id}/api-keys",
+        handler: |req, env, p| Box::pin(async move { keys::create(req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/admin/clients/{client_id}/api-keys",
+        handler: |req, env, p| Box::pin(async move { keys::admin_list(&req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Delete,
+        pattern: "/v1/admin/clients/{client_id}/api-keys/{key_id}",
+        handler: |req, env, p| Box::pin(async move { keys::revoke(&req, env, &p[0], &p[1]).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/clients/{client_id}/api-keys/{key_id}/rotate",
+        handler: |req, env, p| Box::pin(async move { keys::rotate(req, env, &p[0], &p[1]).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/api-keys",
+        handler: |req, env, _| Box::pin(async move { keys::own_list(&req, env).await }),
     },
     Route {
         method: Method::Put,

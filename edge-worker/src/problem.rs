@@ -70,6 +70,8 @@ pub enum ApiError {
     KeyModeMismatch {
         key_is_live: bool,
     },
+    /// A known API key refused by its scopes, allowlist, expiry, revocation or rate.
+    Access(crate::access::AccessError),
     /// Storage or runtime failure; the detail is logged, never sent.
     Internal {
         detail: String,
@@ -93,6 +95,7 @@ impl ApiError {
             ApiError::Misconfigured { .. } => "misconfigured",
             ApiError::KeyModeMismatch { key_is_live: true } => "live_key_in_sandbox_mode",
             ApiError::KeyModeMismatch { key_is_live: false } => "test_key_in_live_mode",
+            ApiError::Access(e) => e.code(),
             ApiError::Internal { .. } => "internal_error",
         }
     }
@@ -112,6 +115,7 @@ impl ApiError {
             ApiError::Domain { kind, .. } => status_of(*kind),
             ApiError::Misconfigured { .. } => 500,
             ApiError::KeyModeMismatch { .. } => 401,
+            ApiError::Access(e) => e.status(),
             ApiError::Internal { .. } => 500,
         }
     }
@@ -131,6 +135,7 @@ impl ApiError {
             ApiError::Domain { .. } => "Request refused",
             ApiError::Misconfigured { .. } => "Server misconfigured",
             ApiError::KeyModeMismatch { .. } => "API key of the other mode",
+            ApiError::Access(e) => e.title(),
             ApiError::Internal { .. } => "Internal error",
         }
     }
@@ -159,6 +164,13 @@ impl ApiError {
             ApiError::Misconfigured { variable, .. } => {
                 Map::from_iter([("variable".to_owned(), Value::from(*variable))])
             }
+            ApiError::Access(e) => match serde_json::to_value(e) {
+                Ok(Value::Object(mut map)) => {
+                    map.remove("code");
+                    map
+                }
+                _ => Map::new(),
+            },
             _ => Map::new(),
         };
         let body = Problem {
@@ -275,8 +287,15 @@ impl fmt::Display for ApiError {
             ApiError::KeyModeMismatch { key_is_live: false } => f.write_str(
                 "this is a sandbox key (cx_test_) and this deployment pays out on-chain; use a cx_live_ key",
             ),
+            ApiError::Access(e) => e.fmt(f),
             ApiError::Internal { .. } => f.write_str("an internal error occurred"),
         }
+    }
+}
+
+impl From<crate::access::AccessError> for ApiError {
+    fn from(e: crate::access::AccessError) -> Self {
+        ApiError::Access(e)
     }
 }
 
@@ -391,6 +410,7 @@ mod tests {
             | ApiError::Domain { .. }
             | ApiError::Misconfigured { .. }
             | ApiError::KeyModeMismatch { .. }
+            | ApiError::Access(_)
             | ApiError::Internal { .. } => e.code().to_owned(),
         };
         let all = [
@@ -425,8 +445,31 @@ mod tests {
             ApiError::KeyModeMismatch { key_is_live: false },
             ApiError::internal("x"),
         ];
-        for error in &all {
-            let code = each(error);
+        use crate::access::AccessError;
+        use cryptoexchange_core::time::Timestamp;
+        let access = [
+            AccessError::InsufficientScope {
+                required_scope: cryptoexchange_core::api::ApiScope::Trade,
+                key_scopes: vec![],
+            },
+            AccessError::IpNotAllowed { ip: None },
+            AccessError::ApiKeyExpired {
+                expired_at: Timestamp::UNIX_EPOCH,
+            },
+            AccessError::ApiKeyRevoked {
+                revoked_at: Timestamp::UNIX_EPOCH,
+            },
+            AccessError::RateLimited {
+                limit: 1,
+                window_seconds: 60,
+                retry_after_seconds: 1,
+            },
+        ];
+        let all = all
+            .into_iter()
+            .chain(access.into_iter().map(ApiError::Access));
+        for error in all {
+            let code = each(&error);
             assert!(
                 documented.contains(&code.as_str()),
                 "{code} is not in error_codes()"

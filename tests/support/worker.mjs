@@ -98,7 +98,10 @@ export async function startWorker({
     'dev', ...configArgs, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
     '--persist-to', persistDir, '--show-interactive-dev-session=false', '--log-level', process.env.CX_WRANGLER_LOG_LEVEL ?? 'info',
   ];
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  // Tests make many requests with one key: a high rate limit unless a test sets its own
+  // (tests/api/security.test.mjs does).
+  const allVars = config ? vars : { RATE_LIMIT: '1000000', ...vars };
+  for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`);
   // A private dev registry: otherwise every wrangler dev on the machine (other test
   // files, other people's runs) shares ~/.config/.wrangler/registry, and a change there
   // can reload this runtime mid-request ("Your worker restarted mid-request").

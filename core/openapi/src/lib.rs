@@ -112,6 +112,10 @@ fn client_id_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "string", "maxLength": 64, "examples": ["cli_0a1b2c3d4e5f60718293a4b5c6d7e8f9"] })
 }
 
+fn key_id_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "string", "maxLength": 64, "examples": ["key_0a1b2c3d4e5f60718293a4b5c6d7e8f9"] })
+}
+
 fn limit_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 })
 }
@@ -227,6 +231,87 @@ pub fn operations() -> Vec<Operation> {
                     "a configuration code (invalid_name, min_above_max, invalid_xpub, ...)",
                 ),
             ],
+        },
+        Operation {
+            id: "createApiKey",
+            method: "post",
+            path: "/v1/admin/clients/{client_id}/api-keys",
+            summary: "Give a client another API key (scopes, IP allowlist, expiry); the key \
+                      is shown once",
+            auth: Admin,
+            params: vec![path_param("client_id", "the client's id", client_id_schema)],
+            request: Some(of::<api::CreateApiKeyRequest>),
+            success: ok(201, "Created", of::<api::CreatedApiKey>),
+            problems: vec![
+                (400, BAD_REQUEST),
+                (401, UNAUTHORIZED),
+                (404, "not_found: no such client"),
+                (413, TOO_LARGE),
+            ],
+        },
+        Operation {
+            id: "listClientApiKeys",
+            method: "get",
+            path: "/v1/admin/clients/{client_id}/api-keys",
+            summary: "A client's API keys, oldest first (never the keys themselves)",
+            auth: Admin,
+            params: vec![path_param("client_id", "the client's id", client_id_schema)],
+            request: None,
+            success: ok(200, "OK", of::<api::ApiKeyList>),
+            problems: vec![(401, UNAUTHORIZED), (404, "not_found: no such client")],
+        },
+        Operation {
+            id: "revokeApiKey",
+            method: "delete",
+            path: "/v1/admin/clients/{client_id}/api-keys/{key_id}",
+            summary: "Revoke an API key: refused from this instant (api_key_revoked)",
+            auth: Admin,
+            params: vec![
+                path_param("client_id", "the client's id", client_id_schema),
+                path_param("key_id", "the key's id", key_id_schema),
+            ],
+            request: None,
+            success: ok(200, "The key, revoked", of::<api::ApiKeyInfo>),
+            problems: vec![
+                (401, UNAUTHORIZED),
+                (404, "not_found: no such key of this client"),
+            ],
+        },
+        Operation {
+            id: "rotateApiKey",
+            method: "post",
+            path: "/v1/admin/clients/{client_id}/api-keys/{key_id}/rotate",
+            summary: "A new key with the old one's scopes and allowlist; the old key works \
+                      until the end of the overlap (body optional)",
+            auth: Admin,
+            params: vec![
+                path_param("client_id", "the client's id", client_id_schema),
+                path_param("key_id", "the key's id", key_id_schema),
+            ],
+            request: Some(of::<api::RotateApiKeyRequest>),
+            success: ok(201, "Created", of::<api::RotatedApiKey>),
+            problems: vec![
+                (
+                    400,
+                    "malformed_body, invalid_parameter (overlap_seconds over 30 days; the key \
+                     is revoked or expired)",
+                ),
+                (401, UNAUTHORIZED),
+                (404, "not_found: no such key of this client"),
+                (413, TOO_LARGE),
+            ],
+        },
+        Operation {
+            id: "listApiKeys",
+            method: "get",
+            path: "/v1/api-keys",
+            summary: "The calling client's API keys: scopes, allowlist, created, last used, \
+                      expiry, revocation (never the keys themselves)",
+            auth: Client,
+            params: vec![],
+            request: None,
+            success: ok(200, "OK", of::<api::ApiKeyList>),
+            problems: vec![(401, UNAUTHORIZED_CLIENT)],
         },
         Operation {
             id: "setRates",
@@ -587,6 +672,67 @@ fn problem_schema() -> Value {
     })
 }
 
+/// The scope an API key needs for a client operation: `trade` to create addresses and
+/// place orders, `read` for the rest (the worker's `require_client` calls say the same).
+pub fn required_scope(operation_id: &str) -> api::ApiScope {
+    match operation_id {
+        "createCustomerAddress" | "placeOrder" => api::ApiScope::Trade,
+        _ => api::ApiScope::Read,
+    }
+}
+
+/// What every operation called with an API key can also answer: the key's refusals
+/// (403 scope or address, 401 expired or revoked, 429 over its rate), and the rate-limit
+/// headers of draft-ietf-httpapi-ratelimit-headers on every answer but a 401.
+fn add_key_answers(answers: &mut Map<String, Value>, operation_id: &str) {
+    let scope = required_scope(operation_id).as_str();
+    answers.insert(
+        "401".into(),
+        problem_response(
+            "unauthorized: no, malformed or unknown bearer key; api_key_expired, \
+             api_key_revoked; live_key_in_sandbox_mode, test_key_in_live_mode: a key of the \
+             other settlement mode",
+        ),
+    );
+    let forbidden = format!(
+        "insufficient_scope: the key lacks the `{scope}` scope (facts: required_scope, \
+         key_scopes); ip_not_allowed: CF-Connecting-IP is not in the key's allowlist (fact: ip)"
+    );
+    answers.insert("403".into(), problem_response(&forbidden));
+    let mut too_many = problem_response(
+        "rate_limited: more requests with this key than the policy allows in its window \
+         (facts: limit, window_seconds, retry_after_seconds)",
+    );
+    too_many["headers"] = json!({
+        "Retry-After": { "description": "seconds until the window ends", "schema": { "type": "integer", "minimum": 1 } },
+    });
+    answers.insert("429".into(), too_many);
+    for (status, answer) in answers.iter_mut() {
+        if status == "401" {
+            continue;
+        }
+        let headers = answer
+            .as_object_mut()
+            .map(|a| a.entry("headers").or_insert_with(|| json!({})));
+        if let Some(Value::Object(headers)) = headers {
+            headers.insert(
+                "RateLimit-Policy".into(),
+                json!({
+                    "description": "draft-ietf-httpapi-ratelimit-headers: the key's quota `q` per window `w` seconds, e.g. `\"default\";q=100;w=60`",
+                    "schema": { "type": "string" },
+                }),
+            );
+            headers.insert(
+                "RateLimit".into(),
+                json!({
+                    "description": "draft-ietf-httpapi-ratelimit-headers: requests remaining `r` and seconds `t` until the window ends, e.g. `\"default\";r=50;t=30`",
+                    "schema": { "type": "string" },
+                }),
+            );
+        }
+    }
+}
+
 fn problem_response(description: &str) -> Value {
     json!({
         "description": description,
@@ -648,7 +794,8 @@ pub fn document() -> Result<Value, String> {
         operation.insert("summary".into(), json!(op.summary));
         let security = match op.auth {
             Auth::Public => json!([]),
-            Auth::Client => json!([{ "apiKey": [] }]),
+            // OpenAPI 3.1 lets a bearer scheme name the roles required: the key's scope.
+            Auth::Client => json!([{ "apiKey": [required_scope(op.id).as_str()] }]),
             Auth::Admin => json!([{ "adminToken": [] }]),
         };
         operation.insert("security".into(), security);
@@ -713,6 +860,9 @@ pub fn document() -> Result<Value, String> {
         }
         for (status, description) in &op.problems {
             answers.insert(status.to_string(), problem_response(description));
+        }
+        if op.auth == Auth::Client {
+            add_key_answers(&mut answers, op.id);
         }
         operation.insert("responses".into(), Value::Object(answers));
         let path_item = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
@@ -807,7 +957,9 @@ pub fn document() -> Result<Value, String> {
                 "apiKey": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "the client's API key (cx_live_...)",
+                    "description": "the client's API key (cx_test_... in sandbox mode, \
+                        cx_live_... on-chain); each key has scopes (`read`, or `read` and \
+                        `trade`), which the operations' security requirements name",
                 },
                 "adminToken": {
                     "type": "http",

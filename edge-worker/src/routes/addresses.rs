@@ -18,6 +18,7 @@ use crate::chain::{ChainSource, Esplora};
 use crate::ids;
 use crate::problem::ApiError;
 use crate::store::{self, addresses::AddressRow};
+use cryptoexchange_core::api::ApiScope;
 
 /// A stored address as the API shows it.
 fn to_wire(row: AddressRow) -> Result<CustomerAddress, ApiError> {
@@ -33,7 +34,7 @@ fn to_wire(row: AddressRow) -> Result<CustomerAddress, ApiError> {
 }
 
 pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
-    let client = require_client(req, env).await?;
+    let client = require_client(req, env, ApiScope::Read).await?;
     let customer_id = super::customer_id(customer)?;
     let addresses =
         store::addresses::list_for_customer(&env.d1("DB")?, &client.client_id, &customer_id)
@@ -51,7 +52,7 @@ pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, 
 }
 
 pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
-    let client = require_client(&req, env).await?;
+    let client = require_client(&req, env, ApiScope::Trade).await?;
     let customer_id = super::customer_id(customer)?;
     let request: CreateAddressRequest = read_json(&mut req).await?;
     let crypto: Crypto = request.currency.parse()?;
@@ -82,7 +83,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
 /// or 200 with `{"valid": false, "code", "message", ...facts}` for an address the core
 /// refuses. An unknown currency or network is a bad request (422), not an invalid address.
 pub async fn validate(mut req: Request, env: &Env) -> Result<Response, ApiError> {
-    let _client = require_client(&req, env).await?;
+    let _client = require_client(&req, env, ApiScope::Read).await?;
     let request: ValidateAddressRequest = read_json(&mut req).await?;
     let crypto: Crypto = request.currency.parse()?;
     let network = request
@@ -114,7 +115,7 @@ pub async fn balance(
     currency: &str,
     address: &str,
 ) -> Result<Response, ApiError> {
-    let client = require_client(req, env).await?;
+    let client = require_client(req, env, ApiScope::Read).await?;
     let crypto: Crypto = currency.parse()?;
     let valid = validate_address(crypto, address, None)?;
     let sandbox = sandbox_mode(env)?;

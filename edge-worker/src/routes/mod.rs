@@ -5,6 +5,7 @@ pub mod addresses;
 pub mod admin;
 pub mod config;
 pub mod health;
+pub mod keys;
 pub mod openapi;
 pub mod orders;
 pub mod quotes;

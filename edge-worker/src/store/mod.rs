@@ -4,6 +4,7 @@
 //! [`StoreError`], which knows nothing of HTTP.
 
 pub mod addresses;
+pub mod api_keys;
 pub mod clients;
 pub mod ledger;
 pub mod orders;
