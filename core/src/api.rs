@@ -16,8 +16,8 @@ use crate::money::decimal_string;
 use crate::order::{FailureReason, OrderStatus};
 use crate::time::Timestamp;
 
-mod keys;
-pub use keys::*;
+mod security;
+pub use security::*;
 
 /// One rate of `GET /v1/rates`.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -502,6 +502,7 @@ pub fn error_codes() -> Vec<&'static str> {
         "api_key_expired",
         "api_key_revoked",
         "rate_limited",
+        "address_gap_limit",
         "internal_error",
         // currency
         "unknown_currency",

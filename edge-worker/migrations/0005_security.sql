@@ -28,3 +28,20 @@ FROM clients;
 -- Retention (the cron): expired quotes are found by their expiry, idempotency keys by age.
 CREATE INDEX quotes_by_expiry ON quotes(expires_at);
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
+
+-- Webhook secrets at rest: AES-256-GCM under a master key held as a Worker secret
+-- (SECRETS_MASTER_KEYS, never in D1), with the id of that key so the master key can
+-- rotate, and a fresh nonce per encryption. A client signs with every row not yet
+-- expired: during a rotation's overlap, the new secret and the old one.
+-- clients.webhook_secret keeps a client's secret in plain text only until it is first
+-- read (then sealed here and blanked) or rotated; new clients never have one there.
+CREATE TABLE webhook_secrets (
+  secret_id      TEXT PRIMARY KEY,
+  client_id      TEXT NOT NULL REFERENCES clients(client_id),
+  master_key_id  TEXT NOT NULL,
+  nonce          TEXT NOT NULL,      -- base64, 12 bytes
+  ciphertext     TEXT NOT NULL,      -- base64, with the GCM tag; associated data "client_id:secret_id"
+  created_at     INTEGER NOT NULL,
+  expires_at     INTEGER             -- NULL: the current secret; set by a rotation
+);
+CREATE INDEX webhook_secrets_by_client ON webhook_secrets(client_id, created_at);

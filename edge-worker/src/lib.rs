@@ -6,7 +6,8 @@
 //!   `Result<Response, ApiError>` and `problem.rs` turns each error into one
 //!   problem+json response, so this entry point never returns `Err`.
 //! - `queue`: the sandbox settlement steps and webhook deliveries (`settlement.rs`).
-//! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`).
+//! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`), then
+//!   the retention of quotes, idempotency keys and webhook secrets (`retention.rs`).
 //! - `RateLimiter`: the Durable Object counting each API key's requests (`ratelimit.rs`).
 //!
 //! Architecture invariants: only `store/` touches D1 and KV; every query of client data
@@ -27,13 +28,17 @@ mod outbound;
 mod problem;
 mod ratelimit;
 mod rates_sources;
+mod retention;
 mod routes;
+mod secrets;
 mod settlement;
 mod store;
 mod webhook;
 
 use problem::ApiError;
-use routes::{addresses, admin, config, health, keys, openapi, orders, quotes, rates};
+use routes::{
+    addresses, admin, config, health, keys, openapi, orders, quotes, rates, webhook_secrets,
+};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
@@ -133,6 +138,18 @@ static ROUTES: &[Route] = &[
         method: Method::Get,
         pattern: "/v1/api-keys",
         handler: |req, env, _| Box::pin(async move { keys::own_list(&req, env).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/clients/{client_id}/webhook-secret/rotate",
+        handler: |req, env, p| {
+            Box::pin(async move { webhook_secrets::rotate(req, env, &p[0]).await })
+        },
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/webhook-secrets",
+        handler: |req, env, _| Box::pin(async move { webhook_secrets::own_list(&req, env).await }),
     },
     Route {
         method: Method::Put,
@@ -296,5 +313,8 @@ async fn queue(
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = rates::refresh_from_sources(&env).await {
         worker::console_error!("scheduled rates refresh failed: {e}");
+    }
+    if let Err(e) = retention::run(&env).await {
+        worker::console_error!("scheduled retention failed: {e}");
     }
 }

@@ -13,7 +13,8 @@
 //! (once a minute), so that write happens at most once a minute per key, after the answer.
 //!
 //! Limits come from the variables `RATE_LIMIT` (requests per window, default 100) and
-//! `RATE_LIMIT_WINDOW_SECONDS` (default 60); the same for every key.
+//! `RATE_LIMIT_WINDOW_SECONDS` (default 60); the same for every key. `RATE_LIMIT = "off"`
+//! turns the limiter off (a deployment behind another limiter; measuring its cost).
 
 use std::cell::RefCell;
 
@@ -36,7 +37,14 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn from_env(env: &Env) -> Policy {
+    /// None when `RATE_LIMIT` is `off`.
+    pub fn from_env(env: &Env) -> Option<Policy> {
+        if env
+            .var("RATE_LIMIT")
+            .is_ok_and(|v| v.to_string().trim() == "off")
+        {
+            return None;
+        }
         let number = |name: &str, default: u32| {
             env.var(name)
                 .ok()
@@ -44,10 +52,10 @@ impl Policy {
                 .filter(|n| *n > 0)
                 .unwrap_or(default)
         };
-        Policy {
+        Some(Policy {
             limit: number("RATE_LIMIT", DEFAULT_LIMIT),
             window_seconds: number("RATE_LIMIT_WINDOW_SECONDS", DEFAULT_WINDOW_SECONDS),
-        }
+        })
     }
 }
 
@@ -148,8 +156,8 @@ pub async fn admit(req: &Request, env: &Env) -> Option<Admission> {
     if !counted_path(&req.path()) {
         return None;
     }
+    let policy = Policy::from_env(env)?;
     let digest = crate::auth::key_digest(req, env).ok()?;
-    let policy = Policy::from_env(env);
     match ask(env, &digest, policy).await {
         Ok(verdict) => Some(Admission {
             policy,

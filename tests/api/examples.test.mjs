@@ -20,7 +20,8 @@ const DOCUMENT = JSON.parse(readFileSync(join(ROOT, 'edge-worker', 'openapi.json
 // The order in which the examples build on each other (the client, then its order).
 const SEQUENCE = [
   'getHealth', 'getOpenApi', 'createClient', 'getClientConfig', 'putClientConfig', 'createApiKey',
-  'listClientApiKeys', 'rotateApiKey', 'revokeApiKey', 'setRates', 'refreshRates', 'getConfig', 'listApiKeys', 'getRates', 'createQuote', 'createCustomerAddress',
+  'listClientApiKeys', 'rotateApiKey', 'revokeApiKey', 'rotateWebhookSecret', 'setRates', 'refreshRates', 'getConfig',
+  'listApiKeys', 'listWebhookSecrets', 'getRates', 'createQuote', 'createCustomerAddress',
   'listCustomerAddresses', 'validateAddress', 'getAddressBalance', 'placeOrder', 'getOrder',
   'listCustomerOrders',
 ];
@@ -40,6 +41,9 @@ const SHOWN = {
   rotated_api_key: 'cx_test_7b2a5e4c1d0f69a8c3e4f5a6b7c8d9e0',
   rotated_prefix: 'cx_test_7b2a',
   prefix: 'cx_test_5f0e',
+  new_webhook_secret: 'whsec_MfE2k8pQ0v3yXb7nR4cT9hL1sW6dA5gJ2uK8eZ0oY3I=',
+  secret_id: 'whs_3d4e5f60718293a4b5c6d7e8f90a1b2c',
+  new_secret_id: 'whs_4e5f60718293a4b5c6d7e8f90a1b2c3d',
 };
 
 const operations = new Map();
@@ -128,6 +132,9 @@ test('every example request gets the answer its example response shows', async (
     if (id === 'placeOrder') run.order_id = r.body.id;
     if (id === 'createClient') Object.assign(run, { api_key_id: r.body.api_key_id, prefix: r.body.api_key?.slice(0, 12) });
     if (id === 'createApiKey') Object.assign(run, { key_id: r.body.key?.key_id, new_api_key: r.body.api_key, new_prefix: r.body.api_key?.slice(0, 12) });
+    if (id === 'rotateWebhookSecret') {
+      Object.assign(run, { new_webhook_secret: r.body.webhook_secret, new_secret_id: r.body.secrets?.[0]?.secret_id, secret_id: r.body.secrets?.[1]?.secret_id });
+    }
     if (id === 'rotateApiKey') Object.assign(run, { rotated_key_id: r.body.key?.key_id, rotated_api_key: r.body.api_key, rotated_prefix: r.body.api_key?.slice(0, 12) });
     if (id === 'createQuote') run.quote_id = r.body.id;
     if (UPDATE) {

@@ -2,25 +2,57 @@
 // client with scopes, IP allowlists, expiry, rotation and revocation; per-key rate
 // limiting with the IETF draft's RateLimit headers; keys stored hashed.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  admin, assertProblem, call, onboard, orderBody, placeOrder, setRates,
+  admin, assertProblem, call, onboard, orderBody, placeOrder, sampleConfig, setRates,
 } from '../support/api.mjs';
-import { ROOT, startWorker } from '../support/worker.mjs';
+import { eventually, startWebhookReceiver, verifySignature } from '../support/servers.mjs';
+import { ROOT, TEST_MASTER_KEYS, startWorker } from '../support/worker.mjs';
 
 const LIMIT = 12;
-let worker; let client;
+const GAP = 3;
+let worker; let client; let hooks; let hooked;
 
 before(async () => {
-  worker = await startWorker({ vars: { RATE_LIMIT: String(LIMIT), RATE_LIMIT_WINDOW_SECONDS: '60' } });
+  hooks = await startWebhookReceiver();
+  worker = await startWorker({
+    vars: {
+      RATE_LIMIT: String(LIMIT),
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+      SECRETS_MASTER_KEYS: TEST_MASTER_KEYS,
+      ADDRESS_GAP_LIMIT: String(GAP),
+      QUOTE_RETENTION_SECONDS: '1',
+      IDEMPOTENCY_KEY_RETENTION_SECONDS: '3',
+    },
+  });
   client = await onboard(worker.url);
+  hooked = await onboard(worker.url, sampleConfig({ webhook_url: hooks.url }));
   await setRates(worker.url);
 });
 
-after(async () => { await worker?.stop(); });
+after(async () => {
+  await worker?.stop();
+  await hooks?.stop();
+});
+
+/**
+ * Whether a delivery is signed with `secret`: by a `v1,` entry of Standard Webhooks'
+ * `webhook-signature` (HMAC-SHA256 of `id.timestamp.body` under the base64 after
+ * `whsec_`), or by the earlier `CryptoExchange-Signature` header.
+ */
+function signedWith(delivery, secret) {
+  const { headers, raw } = delivery;
+  if (headers['webhook-signature']) {
+    const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+    const expected = createHmac('sha256', key)
+      .update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${raw}`).digest('base64');
+    return headers['webhook-signature'].split(' ').some((s) => s === `v1,${expected}`);
+  }
+  return verifySignature(headers['cryptoexchange-signature'], raw, secret);
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const keysPath = (clientId = client.client_id) => `/v1/admin/clients/${clientId}/api-keys`;
@@ -241,6 +273,148 @@ describe('rate limiting per key', () => {
   });
 });
 
+describe('webhook secrets', () => {
+  test('onboarding gives a Standard Webhooks secret, which signs the deliveries', async () => {
+    assert.match(hooked.webhook_secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    assert.equal(Buffer.from(hooked.webhook_secret.slice(6), 'base64').length, 32);
+    const placed = await placeOrder(worker.url, hooked.api_key, 'hook-1', orderBody(), 'hook-1');
+    assert.equal(placed.status, 201, placed.text);
+    const first = await eventually(() => hooks.received.find((d) => d.body.data.order_id === placed.body.id));
+    assert.ok(signedWith(first, hooked.webhook_secret));
+    assert.ok(!signedWith(first, `whsec_${Buffer.alloc(32, 1).toString('base64')}`));
+  });
+
+  test('a rotation signs with the new secret at once, and the old one stops at the end of the overlap', async () => {
+    const before = await call(worker.url, 'GET', '/v1/webhook-secrets', { token: hooked.api_key });
+    assert.equal(before.status, 200, before.text);
+    assert.equal(before.body.secrets.length, 1);
+    assert.equal(before.body.secrets[0].expires_at, null);
+    const r = await admin(worker.url, 'POST', `/v1/admin/clients/${hooked.client_id}/webhook-secret/rotate`, { overlap_seconds: 4 });
+    assert.equal(r.status, 201, r.text);
+    const fresh = r.body.webhook_secret;
+    assert.match(fresh, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    assert.notEqual(fresh, hooked.webhook_secret);
+    assert.equal(r.body.secrets.length, 2, 'both sign during the overlap');
+    assert.equal(r.body.secrets[0].expires_at, null);
+    assert.equal(r.body.secrets[1].secret_id, before.body.secrets[0].secret_id);
+    const overlapEnd = Date.parse(r.body.secrets[1].expires_at);
+    assert.ok(!r.text.includes(hooked.webhook_secret), 'the old secret is not shown again');
+
+    const during = await placeOrder(worker.url, hooked.api_key, 'hook-2', orderBody(), 'hook-2');
+    const d = await eventually(() => hooks.received.find((x) => x.body.data.order_id === during.body.id));
+    assert.ok(signedWith(d, fresh), 'signed with the new secret during the overlap');
+    if (d.headers['webhook-signature']) assert.ok(signedWith(d, hooked.webhook_secret), 'and with the old one');
+
+    await new Promise((res) => setTimeout(res, Math.max(0, overlapEnd - Date.now()) + 1000));
+    const listed = await call(worker.url, 'GET', '/v1/webhook-secrets', { token: hooked.api_key });
+    assert.deepEqual(listed.body.secrets.map((x) => x.secret_id), [r.body.secrets[0].secret_id]);
+    const later = await placeOrder(worker.url, hooked.api_key, 'hook-3', orderBody(), 'hook-3');
+    const l = await eventually(() => hooks.received.find((x) => x.body.data.order_id === later.body.id));
+    assert.ok(signedWith(l, fresh));
+    assert.ok(!signedWith(l, hooked.webhook_secret), 'the old secret no longer signs');
+    hooked.rotated_secret = fresh;
+    hooked.rotated_secret_id = r.body.secrets[0].secret_id;
+  });
+
+  test('a rotation refuses a too long overlap and an unknown client', async () => {
+    const path = `/v1/admin/clients/${hooked.client_id}/webhook-secret/rotate`;
+    assertProblem(assert, await admin(worker.url, 'POST', path, { overlap_seconds: 31 * 86400 }), 400, 'invalid_parameter');
+    assertProblem(assert, await admin(worker.url, 'POST', '/v1/admin/clients/cli_nope/webhook-secret/rotate', {}), 404, 'not_found');
+    assertProblem(assert, await call(worker.url, 'POST', path, { token: hooked.api_key, body: {} }), 401, 'unauthorized');
+  });
+});
+
+describe('address gap limit', () => {
+  /** A client of its own, and a fresh key for every few requests (the rate limit is small). */
+  async function gapClient() {
+    const c = await onboard(worker.url);
+    return {
+      ...c,
+      async key() {
+        const r = await admin(worker.url, 'POST', keysPath(c.client_id), {});
+        assert.equal(r.status, 201, r.text);
+        return r.body.api_key;
+      },
+    };
+  }
+  const newAddress = (key, customer) => call(worker.url, 'POST', `/v1/customers/${customer}/addresses`, { token: key, body: { currency: 'BTC' } });
+
+  test("a customer's unused address is returned again; the xpub never has more than the gap unused", async () => {
+    const c = await gapClient();
+    const key = await c.key();
+    const first = await newAddress(key, 'g1');
+    assert.equal(first.status, 201, first.text);
+    assert.equal(first.body.derivation_index, 0);
+    const again = await newAddress(key, 'g1');
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.body, first.body, 'the same unused address');
+    assert.equal((await newAddress(key, 'g2')).body.derivation_index, 1);
+    assert.equal((await newAddress(key, 'g3')).body.derivation_index, 2);
+    const full = await newAddress(key, 'g4');
+    assertProblem(assert, full, 409, 'address_gap_limit');
+    assert.deepEqual([full.body.currency, full.body.gap_limit, full.body.unused], ['BTC', GAP, GAP]);
+
+    // An order sent to g1's address uses it: g1 gets a new one, and the gap is full again.
+    const key2 = await c.key();
+    const order = await placeOrder(worker.url, key2, 'g1', orderBody({ destination_address: first.body.address }), 'gap-1');
+    assert.equal(order.status, 201, order.text);
+    const next = await newAddress(key2, 'g1');
+    assert.equal(next.status, 201, next.text);
+    assert.equal(next.body.derivation_index, 3);
+    assertProblem(assert, await newAddress(key2, 'g4'), 409, 'address_gap_limit');
+    const listed = await call(worker.url, 'GET', '/v1/customers/g1/addresses', { token: key2 });
+    assert.deepEqual(listed.body.addresses.map((a) => a.derivation_index), [0, 3]);
+  });
+
+  test('concurrent requests take distinct indexes, one address per customer, and stop at the gap', async () => {
+    const c = await gapClient();
+    const keys = await Promise.all([c.key(), c.key(), c.key()]);
+    const same = await Promise.all(keys.map((k) => newAddress(k, 'same')));
+    for (const r of same) assert.ok(r.status === 200 || r.status === 201, r.text);
+    assert.equal(new Set(same.map((r) => r.body.address)).size, 1, 'one address for one customer');
+    assert.equal(same.filter((r) => r.status === 201).length, 1, 'created once');
+    const others = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((cu, i) => newAddress(keys[i % 3], cu)));
+    const created = others.filter((r) => r.status === 201);
+    assert.equal(created.length, GAP - 1, others.map((r) => r.status).join(','));
+    for (const r of others.filter((x) => x.status !== 201)) assertProblem(assert, r, 409, 'address_gap_limit');
+    const indexes = [...same.filter((r) => r.status === 201), ...created].map((r) => r.body.derivation_index).sort();
+    assert.deepEqual(indexes, [0, 1, 2], 'no index twice, none skipped');
+  });
+});
+
+describe('retention', () => {
+  test('the cron removes expired quotes and idempotency keys past their window, and keeps the rest', async () => {
+    const c = await onboard(worker.url, sampleConfig({ quote_validity_seconds: 1 }));
+    const key = (await admin(worker.url, 'POST', keysPath(c.client_id), {})).body.api_key;
+    const quote = await call(worker.url, 'POST', '/v1/quotes', {
+      token: key, body: { crypto: 'BTC', network: 'mainnet', fiat: 'EUR', amount: '50.00', amount_currency: 'EUR' },
+    });
+    assert.equal(quote.status, 201, quote.text);
+    const old = await placeOrder(worker.url, key, 'ret', orderBody(), 'ret-old');
+    assert.equal(old.status, 201, old.text);
+    assert.equal((await placeOrder(worker.url, key, 'ret', orderBody(), 'ret-old')).body.id, old.body.id, 'a replay');
+    await sleep(3500);
+    const withQuote = orderBody({ quote_id: quote.body.id });
+    assertProblem(assert, await placeOrder(worker.url, key, 'ret', withQuote, 'ret-q1'), 409, 'quote_expired');
+    const recent = await placeOrder(worker.url, key, 'ret', orderBody({ amount: '20.00' }), 'ret-new');
+    assert.equal(recent.status, 201, recent.text);
+
+    const cron = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
+    assert.equal(cron.status, 200, await cron.text());
+
+    const key2 = (await admin(worker.url, 'POST', keysPath(c.client_id), {})).body.api_key;
+    const gone = await placeOrder(worker.url, key2, 'ret', withQuote, 'ret-q2');
+    assertProblem(assert, gone, 404, 'not_found');
+    assert.equal(gone.body.quote_id, quote.body.id);
+    const reused = await placeOrder(worker.url, key2, 'ret', orderBody(), 'ret-old');
+    assert.equal(reused.status, 201, 'a key past its window places a new order');
+    assert.notEqual(reused.body.id, old.body.id);
+    const replay = await placeOrder(worker.url, key2, 'ret', orderBody({ amount: '20.00' }), 'ret-new');
+    assert.equal(replay.status, 200, 'a key inside its window still replays');
+    assert.equal(replay.body.id, recent.body.id);
+  });
+});
+
 // Reading D1 with `wrangler d1 execute` beside the running worker can disturb it (a
 // request right after once failed to connect): these run last, after every request.
 describe('at rest', () => {
@@ -254,4 +428,29 @@ describe('at rest', () => {
     assert.ok(!JSON.stringify(row).includes(api_key.slice(8)), 'no column holds the key');
   });
 
+
+  test('a webhook secret is stored sealed: D1 alone cannot sign, the master key opens it', () => {
+    const [clientRow] = d1(`SELECT webhook_secret FROM clients WHERE client_id = '${hooked.client_id}'`);
+    assert.equal(clientRow.webhook_secret, '', 'no plain-text secret in the client row');
+    const rows = d1(`SELECT * FROM webhook_secrets WHERE client_id = '${hooked.client_id}'`);
+    const row = rows.find((x) => x.secret_id === hooked.rotated_secret_id);
+    assert.ok(row, 'the rotated secret is stored');
+    const secret = hooked.rotated_secret;
+    const dump = JSON.stringify(rows);
+    for (const s of [secret, secret.slice(6), hooked.webhook_secret.slice(6)]) assert.ok(!dump.includes(s), 'no row holds a secret');
+    const open = (base64Key) => {
+      const sealed = Buffer.from(row.ciphertext, 'base64');
+      const decipher = createDecipheriv('aes-256-gcm', Buffer.from(base64Key, 'base64'), Buffer.from(row.nonce, 'base64'));
+      decipher.setAAD(Buffer.from(`${hooked.client_id}:${row.secret_id}`));
+      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+      return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]).toString();
+    };
+    const master = JSON.parse(TEST_MASTER_KEYS);
+    assert.equal(row.master_key_id, master.current);
+    assert.equal(Buffer.from(row.nonce, 'base64').length, 12);
+    assert.equal(open(master.keys[master.current]), secret);
+    assert.throws(() => open(Buffer.alloc(32, 7).toString('base64')), 'another key does not open it');
+    const nonces = new Set(rows.map((x) => x.nonce));
+    assert.equal(nonces.size, rows.length, 'a fresh nonce per secret');
+  });
 });

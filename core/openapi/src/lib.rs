@@ -314,6 +314,30 @@ pub fn operations() -> Vec<Operation> {
             problems: vec![(401, UNAUTHORIZED_CLIENT)],
         },
         Operation {
+            id: "rotateWebhookSecret",
+            method: "post",
+            path: "/v1/admin/clients/{client_id}/webhook-secret/rotate",
+            summary: "A new webhook signing secret (shown once); the previous one keeps signing \
+                      beside it until the overlap ends (body optional)",
+            auth: Admin,
+            params: vec![path_param("client_id", "the client's id", client_id_schema)],
+            request: Some(of::<api::RotateWebhookSecretRequest>),
+            success: ok(201, "Created", of::<api::RotatedWebhookSecret>),
+            problems: vec![
+                (
+                    400,
+                    "malformed_body, invalid_parameter (overlap_seconds over 30 days)",
+                ),
+                (401, UNAUTHORIZED),
+                (404, "not_found: no such client"),
+                (413, TOO_LARGE),
+                (
+                    500,
+                    "misconfigured: the SECRETS_MASTER_KEYS secret is missing or unusable",
+                ),
+            ],
+        },
+        Operation {
             id: "setRates",
             method: "put",
             path: "/v1/admin/rates",
@@ -352,6 +376,18 @@ pub fn operations() -> Vec<Operation> {
             params: vec![],
             request: None,
             success: ok(200, "OK", of::<ClientConfig>),
+            problems: vec![(401, UNAUTHORIZED_CLIENT)],
+        },
+        Operation {
+            id: "listWebhookSecrets",
+            method: "get",
+            path: "/v1/webhook-secrets",
+            summary: "The secrets signing the calling client's webhooks now, newest first \
+                      (never the secrets themselves)",
+            auth: Client,
+            params: vec![],
+            request: None,
+            success: ok(200, "OK", of::<api::WebhookSecretList>),
             problems: vec![(401, UNAUTHORIZED_CLIENT)],
         },
         Operation {
@@ -430,15 +466,33 @@ pub fn operations() -> Vec<Operation> {
             id: "createCustomerAddress",
             method: "post",
             path: "/v1/customers/{customer_id}/addresses",
-            summary: "The customer's next receive address, derived from the client's xpub",
+            summary: "The customer's receive address: its unused one again (200), or the next \
+                      one derived from the client's xpub (201), never more unused addresses per \
+                      xpub than the gap limit (ADDRESS_GAP_LIMIT, default 20)",
             auth: Client,
             params: vec![customer_param()],
             request: Some(of::<api::CreateAddressRequest>),
-            success: ok(201, "Created", of::<api::CustomerAddress>),
+            success: vec![
+                Success {
+                    status: 201,
+                    description: "Created: a new address",
+                    body: of::<api::CustomerAddress>,
+                },
+                Success {
+                    status: 200,
+                    description: "The customer's address of this currency that no order was \
+                                  sent to yet, the same on every call until one is",
+                    body: of::<api::CustomerAddress>,
+                },
+            ],
             problems: vec![
                 (400, BAD_REQUEST),
                 (401, UNAUTHORIZED_CLIENT),
-                (409, "no_xpub_registered"),
+                (
+                    409,
+                    "no_xpub_registered; address_gap_limit: the xpub has gap_limit unused \
+                     addresses (facts: currency, gap_limit, unused)",
+                ),
                 (413, TOO_LARGE),
                 (422, "unknown_currency"),
             ],

@@ -29,7 +29,9 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
     let client_id = ids::new_id("cli")?;
     // The first key has both scopes; more keys: POST /v1/admin/clients/{id}/api-keys.
     let key = super::keys::mint(env)?;
-    let webhook_secret = format!("whsec_{}", ids::random_hex(32)?);
+    let webhook_secret = super::webhook_secrets::new_webhook_secret()?;
+    // Sealed under the master key; D1 never holds it in plain text.
+    let master_keys = crate::secrets::MasterKeys::from_env(env)?;
     let now_ms = ids::now_ms();
     clients::insert(
         &env.d1("DB")?,
@@ -37,7 +39,9 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
             client_id: &client_id,
             name,
             api_key_sha256: &key.digest,
+            secret_id: &ids::new_id("whs")?,
             webhook_secret: &webhook_secret,
+            master_keys: &master_keys,
             config_json: &config_json(&config)?,
             now_ms,
         },

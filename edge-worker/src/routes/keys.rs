@@ -56,7 +56,7 @@ fn invalid(name: &'static str, detail: impl Into<String>) -> ApiError {
 }
 
 /// An optional JSON body: empty means the type's default.
-async fn optional_json<T: serde::de::DeserializeOwned + Default>(
+pub async fn optional_json<T: serde::de::DeserializeOwned + Default>(
     req: &mut Request,
 ) -> Result<T, ApiError> {
     let bytes = read_bytes(req).await?;

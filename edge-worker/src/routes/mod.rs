@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod orders;
 pub mod quotes;
 pub mod rates;
+pub mod webhook_secrets;
 
 use serde::Serialize;
 use worker::Response;

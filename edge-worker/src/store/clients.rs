@@ -20,12 +20,15 @@ pub struct NewClient<'a> {
     pub client_id: &'a str,
     pub name: &'a str,
     pub api_key_sha256: &'a str,
+    pub secret_id: &'a str,
+    /// Stored sealed in `webhook_secrets`; the client row keeps an empty string.
     pub webhook_secret: &'a str,
+    pub master_keys: &'a crate::secrets::MasterKeys,
     pub config_json: &'a str,
     pub now_ms: i64,
 }
 
-/// The client and its first key, in one batch.
+/// The client, its first key and its webhook secret (sealed), in one batch.
 pub async fn insert(
     db: &D1Database,
     c: &NewClient<'_>,
@@ -38,12 +41,25 @@ pub async fn insert(
         c.client_id,
         c.name,
         c.api_key_sha256,
-        c.webhook_secret,
+        "",
         c.config_json,
         c.now_ms
     )?;
-    db.batch(vec![client, super::api_keys::insert_statement(db, key)?])
-        .await?;
+    let secret = super::webhook_secrets::insert_statement(
+        db,
+        c.master_keys,
+        c.client_id,
+        c.secret_id,
+        c.webhook_secret,
+        c.now_ms,
+        None,
+    )?;
+    db.batch(vec![
+        client,
+        super::api_keys::insert_statement(db, key)?,
+        secret,
+    ])
+    .await?;
     Ok(())
 }
 

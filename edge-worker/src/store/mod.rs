@@ -11,6 +11,8 @@ pub mod orders;
 pub mod payouts;
 pub mod quotes;
 pub mod rates;
+pub mod retention;
+pub mod webhook_secrets;
 pub mod webhooks;
 
 use std::fmt;

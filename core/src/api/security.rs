@@ -1,6 +1,8 @@
-//! Wire types of the security configuration: a client's API keys (issue 10). The
-//! operator creates, rotates and revokes keys (`/v1/admin/clients/{id}/api-keys`); the
-//! client lists its own (`GET /v1/api-keys`), never seeing a key again after creation.
+//! Wire types of the security configuration (issue 10): a client's API keys and webhook
+//! signing secrets. The operator creates, rotates and revokes keys
+//! (`/v1/admin/clients/{id}/api-keys`) and rotates the webhook secret; the client lists
+//! its own keys and secrets (`GET /v1/api-keys`, `GET /v1/webhook-secrets`), never seeing
+//! a key or secret again after it was created.
 
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +103,44 @@ pub struct RotatedApiKey {
     pub api_key: String,
     pub key: ApiKeyInfo,
     pub previous: ApiKeyInfo,
+}
+
+/// `POST /v1/admin/clients/{client_id}/webhook-secret/rotate`: a new signing secret;
+/// the secrets valid until now keep signing for `overlap_seconds` (default 86400, at
+/// most 30 days; 0 ends them at once). During the overlap every webhook carries one
+/// `v1,` signature per secret in `webhook-signature`, space-separated.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateWebhookSecretRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_seconds: Option<u32>,
+}
+
+/// One webhook signing secret as listed (the secret itself is shown once).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSecretInfo {
+    pub secret_id: String,
+    pub created_at: Timestamp,
+    /// The end of a rotation's overlap; absent for the current secret.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// The secrets that sign a client's webhooks now, newest first.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSecretList {
+    pub secrets: Vec<WebhookSecretInfo>,
+}
+
+/// A rotation's answer: the new secret (`whsec_` + base64, shown once) and every secret
+/// signing from now on, newest first.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotatedWebhookSecret {
+    pub webhook_secret: String,
+    pub secrets: Vec<WebhookSecretInfo>,
 }
 
 #[cfg(test)]
