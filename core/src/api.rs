@@ -503,6 +503,8 @@ pub fn error_codes() -> Vec<&'static str> {
         "api_key_revoked",
         "rate_limited",
         "address_gap_limit",
+        "invalid_key_settings",
+        "api_key_inactive",
         "internal_error",
         // currency
         "unknown_currency",

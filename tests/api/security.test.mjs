@@ -131,10 +131,12 @@ describe('API keys', () => {
   });
 
   test('bad key requests are refused: no scopes, a bad allowlist, a past expiry, an unknown client', async () => {
-    assertProblem(assert, await admin(worker.url, 'POST', keysPath(), { scopes: [] }), 400, 'invalid_parameter');
+    assertProblem(assert, await admin(worker.url, 'POST', keysPath(), { scopes: [] }), 422, 'invalid_key_settings');
     assertProblem(assert, await admin(worker.url, 'POST', keysPath(), { scopes: ['admin'] }), 400, 'malformed_body');
-    assertProblem(assert, await admin(worker.url, 'POST', keysPath(), { ip_allowlist: ['example.com'] }), 400, 'invalid_parameter');
-    assertProblem(assert, await admin(worker.url, 'POST', keysPath(), { expires_at: '2020-01-01T00:00:00Z' }), 400, 'invalid_parameter');
+    const badIp = await admin(worker.url, 'POST', keysPath(), { ip_allowlist: ['example.com'] });
+    assertProblem(assert, badIp, 422, 'invalid_key_settings');
+    assert.equal(badIp.body.field, 'ip_allowlist');
+    assertProblem(assert, await admin(worker.url, 'POST', keysPath(), { expires_at: '2020-01-01T00:00:00Z' }), 422, 'invalid_key_settings');
     assertProblem(assert, await admin(worker.url, 'POST', keysPath('cli_nope'), {}), 404, 'not_found');
     assertProblem(assert, await call(worker.url, 'POST', keysPath(), { token: client.api_key, body: {} }), 401, 'unauthorized');
   });
@@ -177,7 +179,7 @@ describe('API keys', () => {
     assert.equal(expired.body.expired_at, r.body.previous.expires_at);
     assert.equal((await call(worker.url, 'GET', '/v1/config', { token: r.body.api_key, headers: ip })).status, 200);
     // An expired key is not rotated again.
-    assertProblem(assert, await admin(worker.url, 'POST', `${keysPath()}/${old.key.key_id}/rotate`, {}), 400, 'invalid_parameter');
+    assertProblem(assert, await admin(worker.url, 'POST', `${keysPath()}/${old.key.key_id}/rotate`, {}), 409, 'api_key_inactive');
   });
 
   test('a rotation never extends an earlier expiry, and takes an empty body', async () => {

@@ -247,6 +247,11 @@ pub fn operations() -> Vec<Operation> {
                 (401, UNAUTHORIZED),
                 (404, "not_found: no such client"),
                 (413, TOO_LARGE),
+                (
+                    422,
+                    "invalid_key_settings: an allowlist entry that is not an IP address or \
+                     CIDR range, an expiry in the past (fact: field)",
+                ),
             ],
         },
         Operation {
@@ -291,13 +296,10 @@ pub fn operations() -> Vec<Operation> {
             request: Some(of::<api::RotateApiKeyRequest>),
             success: ok(201, "Created", of::<api::RotatedApiKey>),
             problems: vec![
-                (
-                    400,
-                    "malformed_body, invalid_parameter (overlap_seconds over 30 days; the key \
-                     is revoked or expired)",
-                ),
+                (400, BAD_REQUEST),
                 (401, UNAUTHORIZED),
                 (404, "not_found: no such key of this client"),
+                (409, "api_key_inactive: the key is revoked or expired"),
                 (413, TOO_LARGE),
             ],
         },

@@ -68,11 +68,14 @@ pub struct ApiKeyList {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub scopes: Option<Vec<ApiScope>>,
     /// Up to 20 IP addresses or CIDR ranges (`203.0.113.7`, `198.51.100.0/24`,
-    /// `2001:db8::/32`).
+    /// `2001:db8::/32`); anything else is refused with `invalid_key_settings`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 20)))]
     pub ip_allowlist: Option<Vec<String>>,
+    /// In the future (else `invalid_key_settings`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
 }
@@ -93,6 +96,7 @@ pub struct CreatedApiKey {
 #[serde(deny_unknown_fields)]
 pub struct RotateApiKeyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(max = 2_592_000)))]
     pub overlap_seconds: Option<u32>,
 }
 
@@ -114,6 +118,7 @@ pub struct RotatedApiKey {
 #[serde(deny_unknown_fields)]
 pub struct RotateWebhookSecretRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(max = 2_592_000)))]
     pub overlap_seconds: Option<u32>,
 }
 

@@ -8,6 +8,7 @@
 use cryptoexchange_core::api::{
     ApiKeyList, ApiScope, CreateApiKeyRequest, CreatedApiKey, RotateApiKeyRequest, RotatedApiKey,
 };
+use cryptoexchange_core::error::ErrorKind;
 use worker::{Env, Request, Response};
 
 use crate::access::{normalize_allowlist, normalize_scopes};
@@ -55,6 +56,17 @@ fn invalid(name: &'static str, detail: impl Into<String>) -> ApiError {
     }
 }
 
+/// A key setting the schema cannot refuse (an allowlist entry, a past expiry): 422.
+fn unusable(field: &'static str, detail: impl Into<String>) -> ApiError {
+    let detail = detail.into();
+    ApiError::Domain {
+        kind: ErrorKind::Invalid,
+        code: "invalid_key_settings".into(),
+        detail: format!("{field}: {detail}"),
+        facts: serde_json::Map::from_iter([("field".to_owned(), field.into())]),
+    }
+}
+
 /// An optional JSON body: empty means the type's default.
 pub async fn optional_json<T: serde::de::DeserializeOwned + Default>(
     req: &mut Request,
@@ -81,17 +93,17 @@ pub async fn create(mut req: Request, env: &Env, client_id: &str) -> Result<Resp
     require_admin(&req, env)?;
     let body: CreateApiKeyRequest = optional_json(&mut req).await?;
     let scopes = normalize_scopes(body.scopes.as_deref())
-        .ok_or_else(|| invalid("scopes", "name at least one of read, trade"))?;
+        .ok_or_else(|| unusable("scopes", "name at least one of read, trade"))?;
     let allowlist = body
         .ip_allowlist
         .as_deref()
         .map(normalize_allowlist)
         .transpose()
-        .map_err(|detail| invalid("ip_allowlist", detail))?;
+        .map_err(|detail| unusable("ip_allowlist", detail))?;
     let now_ms = ids::now_ms();
     if let Some(at) = body.expires_at {
         if at.unix_millis() <= now_ms {
-            return Err(invalid("expires_at", "give a time in the future"));
+            return Err(unusable("expires_at", "give a time in the future"));
         }
     }
     let minted = mint(env)?;
@@ -188,7 +200,12 @@ pub async fn rotate(
     let (previous, key) = api_keys::rotate(&db, &new, key_id, now_ms + i64::from(overlap) * 1000)
         .await?
         // Revoked or expired meanwhile: a dead key is not rotated (create a new one).
-        .ok_or_else(|| invalid("key_id", "this key is revoked or expired; create a new key"))?;
+        .ok_or_else(|| ApiError::Domain {
+            kind: ErrorKind::Conflict,
+            code: "api_key_inactive".into(),
+            detail: "this key is revoked or expired: create a new key instead".into(),
+            facts: serde_json::Map::from_iter([("key_id".to_owned(), key_id.into())]),
+        })?;
     super::json(
         201,
         &RotatedApiKey {
