@@ -73,7 +73,13 @@ pub struct CreateApiKeyRequest {
     /// Up to 20 IP addresses or CIDR ranges (`203.0.113.7`, `198.51.100.0/24`,
     /// `2001:db8::/32`); anything else is refused with `invalid_key_settings`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 20)))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(
+            length(min = 1, max = 20),
+            inner(regex(pattern = r"^[0-9A-Fa-f:.]{2,45}(/[0-9]{1,3})?$"))
+        )
+    )]
     pub ip_allowlist: Option<Vec<String>>,
     /// In the future (else `invalid_key_settings`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,7 +101,11 @@ pub struct CreatedApiKey {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RotateApiKeyRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_whole_seconds"
+    )]
     #[cfg_attr(feature = "schema", schemars(range(max = 2_592_000)))]
     pub overlap_seconds: Option<u32>,
 }
@@ -117,7 +127,11 @@ pub struct RotatedApiKey {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RotateWebhookSecretRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_whole_seconds"
+    )]
     #[cfg_attr(feature = "schema", schemars(range(max = 2_592_000)))]
     pub overlap_seconds: Option<u32>,
 }
@@ -148,6 +162,15 @@ pub struct RotatedWebhookSecret {
     pub secrets: Vec<WebhookSecretInfo>,
 }
 
+/// Seconds as JSON writes whole numbers (`60` or `60.0`), or null.
+fn optional_whole_seconds<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Seconds(#[serde(deserialize_with = "crate::config::whole_seconds")] u32);
+    Ok(Option::<Seconds>::deserialize(deserializer)?.map(|s| s.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +185,12 @@ mod tests {
         assert_eq!(ApiScope::parse("admin"), None);
         assert!(serde_json::from_str::<CreateApiKeyRequest>(r#"{"scopes":["write"]}"#).is_err());
         assert!(serde_json::from_str::<CreateApiKeyRequest>(r#"{"colour":1}"#).is_err());
+        let whole: RotateApiKeyRequest =
+            serde_json::from_str(r#"{"overlap_seconds":262144.0}"#).unwrap();
+        assert_eq!(whole.overlap_seconds, Some(262_144));
+        assert!(
+            serde_json::from_str::<RotateWebhookSecretRequest>(r#"{"overlap_seconds":1.5}"#)
+                .is_err()
+        );
     }
 }
