@@ -16,6 +16,9 @@ use crate::money::decimal_string;
 use crate::order::{FailureReason, OrderStatus};
 use crate::time::Timestamp;
 
+mod security;
+pub use security::*;
+
 /// One rate of `GET /v1/rates`.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,6 +374,8 @@ pub struct CreateClientResponse {
     pub client_id: String,
     /// Shown once; only its hash is stored.
     pub api_key: String,
+    /// The id of that key (`GET /v1/api-keys`), with the scopes `read` and `trade`.
+    pub api_key_id: String,
     /// Shown once: the key of the webhook signatures (HMAC-SHA256).
     pub webhook_secret: String,
     pub config: ClientConfig,
@@ -547,6 +552,15 @@ pub fn error_codes() -> Vec<&'static str> {
         "misconfigured",
         "live_key_in_sandbox_mode",
         "test_key_in_live_mode",
+        // access (edge-worker/src/access.rs): API keys' scopes, allowlist, expiry, rate
+        "insufficient_scope",
+        "ip_not_allowed",
+        "api_key_expired",
+        "api_key_revoked",
+        "rate_limited",
+        "address_gap_limit",
+        "invalid_key_settings",
+        "api_key_inactive",
         "internal_error",
         // currency
         "unknown_currency",

@@ -56,7 +56,9 @@ pub struct ClientConfig {
 
 /// A count of seconds as JSON writes whole numbers: `60`, and also `60.0`, which JSON (and
 /// JSON Schema's `integer`) holds to be the same number. Never money.
-fn whole_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+pub(crate) fn whole_seconds<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<u32, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Whole {

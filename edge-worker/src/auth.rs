@@ -1,5 +1,7 @@
-//! Bearer authentication: the admin token (a secret) and per-client API keys.
+//! Bearer authentication: the admin token (a secret) and per-client API keys, each
+//! with its scopes, IP allowlist, expiry and revocation (`access.rs`).
 
+use cryptoexchange_core::api::ApiScope;
 use worker::{Env, Request};
 
 use crate::body::sha256_hex;
@@ -60,7 +62,27 @@ pub async fn client_of_digest(env: &Env, digest: &str) -> Result<ClientRow, ApiE
         .ok_or(ApiError::Unauthorized)
 }
 
-/// The API client owning the bearer key. Only the key's SHA-256 is stored and looked up.
-pub async fn require_client(req: &Request, env: &Env) -> Result<ClientRow, ApiError> {
-    client_of_digest(env, &key_digest(req, env)?).await
+/// The API client owning the bearer key, if the key may be used for an endpoint needing
+/// `scope` from this request's address. Only the key's SHA-256 is stored and looked up;
+/// the key's rules come in the same statement as the client.
+pub async fn require_client(
+    req: &Request,
+    env: &Env,
+    scope: ApiScope,
+) -> Result<ClientRow, ApiError> {
+    let client = client_of_digest(env, &key_digest(req, env)?).await?;
+    authorize(&client, req, scope)?;
+    Ok(client)
+}
+
+/// The header Cloudflare sets to the address the request came from.
+pub const CLIENT_IP_HEADER: &str = "cf-connecting-ip";
+
+/// Whether the key the client was found by may be used for `scope` from this request's
+/// address, now.
+pub fn authorize(client: &ClientRow, req: &Request, scope: ApiScope) -> Result<(), ApiError> {
+    let key = client.key.as_ref().ok_or(ApiError::Unauthorized)?;
+    let ip = req.headers().get(CLIENT_IP_HEADER)?;
+    crate::access::check(&key.policy()?, scope, ip.as_deref(), crate::ids::now_ms())?;
+    Ok(())
 }

@@ -6,7 +6,9 @@
 //!   `Result<Response, ApiError>` and `problem.rs` turns each error into one
 //!   problem+json response, so this entry point never returns `Err`.
 //! - `queue`: the sandbox settlement steps and webhook deliveries (`settlement.rs`).
-//! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`).
+//! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`), then
+//!   the retention of quotes, idempotency keys and webhook secrets (`retention.rs`).
+//! - `RateLimiter`: the Durable Object counting each API key's requests (`ratelimit.rs`).
 //!
 //! Architecture invariants: only `store/` touches D1 and KV; every query of client data
 //! filters by `client_id`; money is `Decimal` or a decimal string, never a float.
@@ -16,6 +18,7 @@ use worker::{
     event, Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
+mod access;
 mod auth;
 mod body;
 mod chain;
@@ -23,21 +26,52 @@ mod ids;
 mod mode;
 mod outbound;
 mod problem;
+mod ratelimit;
 mod rates_sources;
+mod retention;
 mod routes;
+mod secrets;
 mod settlement;
 mod store;
 mod webhook;
 
 use problem::ApiError;
-use routes::{addresses, admin, config, health, held_payouts, openapi, orders, quotes, rates};
+use routes::{
+    addresses, admin, config, health, held_payouts, keys, openapi, orders, quotes, rates,
+    webhook_secrets,
+};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(match route(req, &env).await {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    // A request made with an API key is counted first (ratelimit.rs); over the limit,
+    // the handler does not run.
+    let admission = ratelimit::admit(&req, &env).await;
+    let result = match admission.as_ref().and_then(ratelimit::Admission::refusal) {
+        Some(refused) => Err(refused),
+        None => route(req, &env).await,
+    };
+    let mut response = match result {
         Ok(response) => response,
         Err(error) => error.into_response(),
-    })
+    };
+    if let Some(admission) = admission {
+        admission.decorate(&mut response);
+        if admission.verdict.touch {
+            // The key's last_used_at, at most once a minute, after the answer.
+            ctx.wait_until(async move {
+                let touched = match env.d1("DB") {
+                    Ok(db) => store::api_keys::touch(&db, &admission.digest, ids::now_ms())
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = touched {
+                    worker::console_error!("last_used_at not written: {e}");
+                }
+            });
+        }
+    }
+    Ok(response)
 }
 
 /// The path parameters of a route (`{...}` in its pattern), in order.
@@ -80,6 +114,43 @@ static ROUTES: &[Route] = &[
         method: Method::Put,
         pattern: "/v1/admin/clients/{client_id}/config",
         handler: |req, env, p| Box::pin(async move { admin::put_config(req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/clients/{client_id}/api-keys",
+        handler: |req, env, p| Box::pin(async move { keys::create(req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/admin/clients/{client_id}/api-keys",
+        handler: |req, env, p| Box::pin(async move { keys::admin_list(&req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Delete,
+        pattern: "/v1/admin/clients/{client_id}/api-keys/{key_id}",
+        handler: |req, env, p| Box::pin(async move { keys::revoke(&req, env, &p[0], &p[1]).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/clients/{client_id}/api-keys/{key_id}/rotate",
+        handler: |req, env, p| Box::pin(async move { keys::rotate(req, env, &p[0], &p[1]).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/api-keys",
+        handler: |req, env, _| Box::pin(async move { keys::own_list(&req, env).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/clients/{client_id}/webhook-secret/rotate",
+        handler: |req, env, p| {
+            Box::pin(async move { webhook_secrets::rotate(req, env, &p[0]).await })
+        },
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/webhook-secrets",
+        handler: |req, env, _| Box::pin(async move { webhook_secrets::own_list(&req, env).await }),
     },
     Route {
         method: Method::Put,
@@ -260,5 +331,8 @@ async fn queue(
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = rates::refresh_from_sources(&env).await {
         worker::console_error!("scheduled rates refresh failed: {e}");
+    }
+    if let Err(e) = retention::run(&env).await {
+        worker::console_error!("scheduled retention failed: {e}");
     }
 }

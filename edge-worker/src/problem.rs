@@ -70,6 +70,15 @@ pub enum ApiError {
     KeyModeMismatch {
         key_is_live: bool,
     },
+    /// The xpub of `currency` already has `unused` addresses never paid to, the most the
+    /// wallet gap limit allows: a wallet restored from it would miss payments to more.
+    AddressGapLimit {
+        currency: String,
+        gap_limit: u32,
+        unused: u32,
+    },
+    /// A known API key refused by its scopes, allowlist, expiry, revocation or rate.
+    Access(crate::access::AccessError),
     /// Storage or runtime failure; the detail is logged, never sent.
     Internal {
         detail: String,
@@ -93,6 +102,8 @@ impl ApiError {
             ApiError::Misconfigured { .. } => "misconfigured",
             ApiError::KeyModeMismatch { key_is_live: true } => "live_key_in_sandbox_mode",
             ApiError::KeyModeMismatch { key_is_live: false } => "test_key_in_live_mode",
+            ApiError::AddressGapLimit { .. } => "address_gap_limit",
+            ApiError::Access(e) => e.code(),
             ApiError::Internal { .. } => "internal_error",
         }
     }
@@ -112,6 +123,8 @@ impl ApiError {
             ApiError::Domain { kind, .. } => status_of(*kind),
             ApiError::Misconfigured { .. } => 500,
             ApiError::KeyModeMismatch { .. } => 401,
+            ApiError::AddressGapLimit { .. } => 409,
+            ApiError::Access(e) => e.status(),
             ApiError::Internal { .. } => 500,
         }
     }
@@ -131,6 +144,8 @@ impl ApiError {
             ApiError::Domain { .. } => "Request refused",
             ApiError::Misconfigured { .. } => "Server misconfigured",
             ApiError::KeyModeMismatch { .. } => "API key of the other mode",
+            ApiError::AddressGapLimit { .. } => "Too many unused addresses",
+            ApiError::Access(e) => e.title(),
             ApiError::Internal { .. } => "Internal error",
         }
     }
@@ -159,6 +174,22 @@ impl ApiError {
             ApiError::Misconfigured { variable, .. } => {
                 Map::from_iter([("variable".to_owned(), Value::from(*variable))])
             }
+            ApiError::AddressGapLimit {
+                currency,
+                gap_limit,
+                unused,
+            } => Map::from_iter([
+                ("currency".to_owned(), Value::from(currency.as_str())),
+                ("gap_limit".to_owned(), Value::from(*gap_limit)),
+                ("unused".to_owned(), Value::from(*unused)),
+            ]),
+            ApiError::Access(e) => match serde_json::to_value(e) {
+                Ok(Value::Object(mut map)) => {
+                    map.remove("code");
+                    map
+                }
+                _ => Map::new(),
+            },
             _ => Map::new(),
         };
         let body = Problem {
@@ -276,8 +307,24 @@ impl fmt::Display for ApiError {
             ApiError::KeyModeMismatch { key_is_live: false } => f.write_str(
                 "this is a sandbox key (cx_test_) and this deployment pays out on-chain; use a cx_live_ key",
             ),
+            ApiError::AddressGapLimit {
+                currency,
+                gap_limit,
+                unused,
+            } => write!(
+                f,
+                "the {currency} xpub has {unused} addresses no order was sent to yet, the gap limit of {gap_limit}; \
+                 reuse them (this endpoint returns a customer's unused address) before new ones are derived"
+            ),
+            ApiError::Access(e) => e.fmt(f),
             ApiError::Internal { .. } => f.write_str("an internal error occurred"),
         }
+    }
+}
+
+impl From<crate::access::AccessError> for ApiError {
+    fn from(e: crate::access::AccessError) -> Self {
+        ApiError::Access(e)
     }
 }
 
@@ -392,6 +439,8 @@ mod tests {
             | ApiError::Domain { .. }
             | ApiError::Misconfigured { .. }
             | ApiError::KeyModeMismatch { .. }
+            | ApiError::AddressGapLimit { .. }
+            | ApiError::Access(_)
             | ApiError::Internal { .. } => e.code().to_owned(),
         };
         let all = [
@@ -424,10 +473,38 @@ mod tests {
             },
             ApiError::KeyModeMismatch { key_is_live: true },
             ApiError::KeyModeMismatch { key_is_live: false },
+            ApiError::AddressGapLimit {
+                currency: "BTC".into(),
+                gap_limit: 20,
+                unused: 20,
+            },
             ApiError::internal("x"),
         ];
-        for error in &all {
-            let code = each(error);
+        use crate::access::AccessError;
+        use cryptoexchange_core::time::Timestamp;
+        let access = [
+            AccessError::InsufficientScope {
+                required_scope: cryptoexchange_core::api::ApiScope::Trade,
+                key_scopes: vec![],
+            },
+            AccessError::IpNotAllowed { ip: None },
+            AccessError::ApiKeyExpired {
+                expired_at: Timestamp::UNIX_EPOCH,
+            },
+            AccessError::ApiKeyRevoked {
+                revoked_at: Timestamp::UNIX_EPOCH,
+            },
+            AccessError::RateLimited {
+                limit: 1,
+                window_seconds: 60,
+                retry_after_seconds: 1,
+            },
+        ];
+        let all = all
+            .into_iter()
+            .chain(access.into_iter().map(ApiError::Access));
+        for error in all {
+            let code = each(&error);
             assert!(
                 documented.contains(&code.as_str()),
                 "{code} is not in error_codes()"

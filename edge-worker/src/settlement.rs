@@ -522,7 +522,18 @@ async fn deliver(env: &Env, event_id: &str) -> Result<Next, ApiError> {
         return Ok(Next::Done); // no webhook configured: the event stays in the table only
     };
     let now = ids::now_ms();
-    let result = webhook::deliver(&url, &client.webhook_secret, now / 1000, &event.body).await;
+    let keys = crate::secrets::MasterKeys::from_env(env)?;
+    let secrets = store::webhook_secrets::signing_secrets(
+        &db,
+        &keys,
+        &client.client_id,
+        &client.webhook_secret,
+        now,
+    )
+    .await?;
+    // The newest secret; Standard Webhooks signing (one signature per secret) replaces this.
+    let secret = secrets.first().map_or("", String::as_str);
+    let result = webhook::deliver(&url, secret, now / 1000, &event.body).await;
     store::webhooks::record_attempt(
         &db,
         event_id,

@@ -66,7 +66,7 @@ describe('service', () => {
 describe('onboarding and configuration', () => {
   test('onboarding in sandbox mode returns a cx_test_ key and a webhook secret once, and the stored config', async () => {
     assert.match(client.api_key, /^cx_test_[0-9a-f]{32}$/);
-    assert.match(client.webhook_secret, /^whsec_[0-9a-f]{64}$/);
+    assert.match(client.webhook_secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
     const r = await call(worker.url, 'GET', '/v1/config', { token: client.api_key });
     assert.equal(r.status, 200);
     assert.equal(r.body.webhook_url, hooks.url);

@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const ADMIN_TOKEN = 'dev-admin-token';
+/** The master key of the webhook secrets at rest in tests (edge-worker/src/secrets.rs). */
+export const TEST_MASTER_KEYS = JSON.stringify({ current: 'test1', keys: { test1: 'dGVzdCBtYXN0ZXIga2V5IG9mIDMyIGJ5dGVzLCBvayE=' } });
 
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 const QUIET_ENV = {
@@ -98,7 +100,10 @@ export async function startWorker({
     'dev', ...configArgs, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
     '--persist-to', persistDir, '--show-interactive-dev-session=false', '--log-level', process.env.CX_WRANGLER_LOG_LEVEL ?? 'info',
   ];
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  // Tests make many requests with one key: a high rate limit unless a test sets its own
+  // (tests/api/security.test.mjs does).
+  const allVars = config ? vars : { RATE_LIMIT: '1000000', SECRETS_MASTER_KEYS: TEST_MASTER_KEYS, ...vars };
+  for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`);
   // A private dev registry: otherwise every wrangler dev on the machine (other test
   // files, other people's runs) shares ~/.config/.wrangler/registry, and a change there
   // can reload this runtime mid-request ("Your worker restarted mid-request").

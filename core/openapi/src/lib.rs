@@ -112,6 +112,10 @@ fn client_id_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "string", "maxLength": 64, "examples": ["cli_0a1b2c3d4e5f60718293a4b5c6d7e8f9"] })
 }
 
+fn key_id_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "string", "maxLength": 64, "examples": ["key_0a1b2c3d4e5f60718293a4b5c6d7e8f9"] })
+}
+
 fn limit_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 })
 }
@@ -229,6 +233,113 @@ pub fn operations() -> Vec<Operation> {
             ],
         },
         Operation {
+            id: "createApiKey",
+            method: "post",
+            path: "/v1/admin/clients/{client_id}/api-keys",
+            summary: "Give a client another API key (scopes, IP allowlist, expiry); the key \
+                      is shown once",
+            auth: Admin,
+            params: vec![path_param("client_id", "the client's id", client_id_schema)],
+            request: Some(of::<api::CreateApiKeyRequest>),
+            success: ok(201, "Created", of::<api::CreatedApiKey>),
+            problems: vec![
+                (400, BAD_REQUEST),
+                (401, UNAUTHORIZED),
+                (404, "not_found: no such client"),
+                (413, TOO_LARGE),
+                (
+                    422,
+                    "invalid_key_settings: an allowlist entry that is not an IP address or \
+                     CIDR range, an expiry in the past (fact: field)",
+                ),
+            ],
+        },
+        Operation {
+            id: "listClientApiKeys",
+            method: "get",
+            path: "/v1/admin/clients/{client_id}/api-keys",
+            summary: "A client's API keys, oldest first (never the keys themselves)",
+            auth: Admin,
+            params: vec![path_param("client_id", "the client's id", client_id_schema)],
+            request: None,
+            success: ok(200, "OK", of::<api::ApiKeyList>),
+            problems: vec![(401, UNAUTHORIZED), (404, "not_found: no such client")],
+        },
+        Operation {
+            id: "revokeApiKey",
+            method: "delete",
+            path: "/v1/admin/clients/{client_id}/api-keys/{key_id}",
+            summary: "Revoke an API key: refused from this instant (api_key_revoked)",
+            auth: Admin,
+            params: vec![
+                path_param("client_id", "the client's id", client_id_schema),
+                path_param("key_id", "the key's id", key_id_schema),
+            ],
+            request: None,
+            success: ok(200, "The key, revoked", of::<api::ApiKeyInfo>),
+            problems: vec![
+                (401, UNAUTHORIZED),
+                (404, "not_found: no such key of this client"),
+            ],
+        },
+        Operation {
+            id: "rotateApiKey",
+            method: "post",
+            path: "/v1/admin/clients/{client_id}/api-keys/{key_id}/rotate",
+            summary: "A new key with the old one's scopes and allowlist; the old key works \
+                      until the end of the overlap (body optional)",
+            auth: Admin,
+            params: vec![
+                path_param("client_id", "the client's id", client_id_schema),
+                path_param("key_id", "the key's id", key_id_schema),
+            ],
+            request: Some(of::<api::RotateApiKeyRequest>),
+            success: ok(201, "Created", of::<api::RotatedApiKey>),
+            problems: vec![
+                (400, BAD_REQUEST),
+                (401, UNAUTHORIZED),
+                (404, "not_found: no such key of this client"),
+                (409, "api_key_inactive: the key is revoked or expired"),
+                (413, TOO_LARGE),
+            ],
+        },
+        Operation {
+            id: "listApiKeys",
+            method: "get",
+            path: "/v1/api-keys",
+            summary: "The calling client's API keys: scopes, allowlist, created, last used, \
+                      expiry, revocation (never the keys themselves)",
+            auth: Client,
+            params: vec![],
+            request: None,
+            success: ok(200, "OK", of::<api::ApiKeyList>),
+            problems: vec![(401, UNAUTHORIZED_CLIENT)],
+        },
+        Operation {
+            id: "rotateWebhookSecret",
+            method: "post",
+            path: "/v1/admin/clients/{client_id}/webhook-secret/rotate",
+            summary: "A new webhook signing secret (shown once); the previous one keeps signing \
+                      beside it until the overlap ends (body optional)",
+            auth: Admin,
+            params: vec![path_param("client_id", "the client's id", client_id_schema)],
+            request: Some(of::<api::RotateWebhookSecretRequest>),
+            success: ok(201, "Created", of::<api::RotatedWebhookSecret>),
+            problems: vec![
+                (
+                    400,
+                    "malformed_body, invalid_parameter (overlap_seconds over 30 days)",
+                ),
+                (401, UNAUTHORIZED),
+                (404, "not_found: no such client"),
+                (413, TOO_LARGE),
+                (
+                    500,
+                    "misconfigured: the SECRETS_MASTER_KEYS secret is missing or unusable",
+                ),
+            ],
+        },
+        Operation {
             id: "setRates",
             method: "put",
             path: "/v1/admin/rates",
@@ -313,6 +424,18 @@ pub fn operations() -> Vec<Operation> {
             problems: vec![(401, UNAUTHORIZED_CLIENT)],
         },
         Operation {
+            id: "listWebhookSecrets",
+            method: "get",
+            path: "/v1/webhook-secrets",
+            summary: "The secrets signing the calling client's webhooks now, newest first \
+                      (never the secrets themselves)",
+            auth: Client,
+            params: vec![],
+            request: None,
+            success: ok(200, "OK", of::<api::WebhookSecretList>),
+            problems: vec![(401, UNAUTHORIZED_CLIENT)],
+        },
+        Operation {
             id: "getRates",
             method: "get",
             path: "/v1/rates",
@@ -388,15 +511,33 @@ pub fn operations() -> Vec<Operation> {
             id: "createCustomerAddress",
             method: "post",
             path: "/v1/customers/{customer_id}/addresses",
-            summary: "The customer's next receive address, derived from the client's xpub",
+            summary: "The customer's receive address: its unused one again (200), or the next \
+                      one derived from the client's xpub (201), never more unused addresses per \
+                      xpub than the gap limit (ADDRESS_GAP_LIMIT, default 20)",
             auth: Client,
             params: vec![customer_param()],
             request: Some(of::<api::CreateAddressRequest>),
-            success: ok(201, "Created", of::<api::CustomerAddress>),
+            success: vec![
+                Success {
+                    status: 201,
+                    description: "Created: a new address",
+                    body: of::<api::CustomerAddress>,
+                },
+                Success {
+                    status: 200,
+                    description: "The customer's address of this currency that no order was \
+                                  sent to yet, the same on every call until one is",
+                    body: of::<api::CustomerAddress>,
+                },
+            ],
             problems: vec![
                 (400, BAD_REQUEST),
                 (401, UNAUTHORIZED_CLIENT),
-                (409, "no_xpub_registered"),
+                (
+                    409,
+                    "no_xpub_registered; address_gap_limit: the xpub has gap_limit unused \
+                     addresses (facts: currency, gap_limit, unused)",
+                ),
                 (413, TOO_LARGE),
                 (422, "unknown_currency"),
             ],
@@ -635,6 +776,67 @@ fn problem_schema() -> Value {
     })
 }
 
+/// The scope an API key needs for a client operation: `trade` to create addresses and
+/// place orders, `read` for the rest (the worker's `require_client` calls say the same).
+pub fn required_scope(operation_id: &str) -> api::ApiScope {
+    match operation_id {
+        "createCustomerAddress" | "placeOrder" => api::ApiScope::Trade,
+        _ => api::ApiScope::Read,
+    }
+}
+
+/// What every operation called with an API key can also answer: the key's refusals
+/// (403 scope or address, 401 expired or revoked, 429 over its rate), and the rate-limit
+/// headers of draft-ietf-httpapi-ratelimit-headers on every answer but a 401.
+fn add_key_answers(answers: &mut Map<String, Value>, operation_id: &str) {
+    let scope = required_scope(operation_id).as_str();
+    answers.insert(
+        "401".into(),
+        problem_response(
+            "unauthorized: no, malformed or unknown bearer key; api_key_expired, \
+             api_key_revoked; live_key_in_sandbox_mode, test_key_in_live_mode: a key of the \
+             other settlement mode",
+        ),
+    );
+    let forbidden = format!(
+        "insufficient_scope: the key lacks the `{scope}` scope (facts: required_scope, \
+         key_scopes); ip_not_allowed: CF-Connecting-IP is not in the key's allowlist (fact: ip)"
+    );
+    answers.insert("403".into(), problem_response(&forbidden));
+    let mut too_many = problem_response(
+        "rate_limited: more requests with this key than the policy allows in its window \
+         (facts: limit, window_seconds, retry_after_seconds)",
+    );
+    too_many["headers"] = json!({
+        "Retry-After": { "description": "seconds until the window ends", "schema": { "type": "integer", "minimum": 1 } },
+    });
+    answers.insert("429".into(), too_many);
+    for (status, answer) in answers.iter_mut() {
+        if status == "401" {
+            continue;
+        }
+        let headers = answer
+            .as_object_mut()
+            .map(|a| a.entry("headers").or_insert_with(|| json!({})));
+        if let Some(Value::Object(headers)) = headers {
+            headers.insert(
+                "RateLimit-Policy".into(),
+                json!({
+                    "description": "draft-ietf-httpapi-ratelimit-headers: the key's quota `q` per window `w` seconds, e.g. `\"default\";q=100;w=60`",
+                    "schema": { "type": "string" },
+                }),
+            );
+            headers.insert(
+                "RateLimit".into(),
+                json!({
+                    "description": "draft-ietf-httpapi-ratelimit-headers: requests remaining `r` and seconds `t` until the window ends, e.g. `\"default\";r=50;t=30`",
+                    "schema": { "type": "string" },
+                }),
+            );
+        }
+    }
+}
+
 fn problem_response(description: &str) -> Value {
     json!({
         "description": description,
@@ -696,7 +898,8 @@ pub fn document() -> Result<Value, String> {
         operation.insert("summary".into(), json!(op.summary));
         let security = match op.auth {
             Auth::Public => json!([]),
-            Auth::Client => json!([{ "apiKey": [] }]),
+            // OpenAPI 3.1 lets a bearer scheme name the roles required: the key's scope.
+            Auth::Client => json!([{ "apiKey": [required_scope(op.id).as_str()] }]),
             Auth::Admin => json!([{ "adminToken": [] }]),
         };
         operation.insert("security".into(), security);
@@ -761,6 +964,9 @@ pub fn document() -> Result<Value, String> {
         }
         for (status, description) in &op.problems {
             answers.insert(status.to_string(), problem_response(description));
+        }
+        if op.auth == Auth::Client {
+            add_key_answers(&mut answers, op.id);
         }
         operation.insert("responses".into(), Value::Object(answers));
         let path_item = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
@@ -855,7 +1061,9 @@ pub fn document() -> Result<Value, String> {
                 "apiKey": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "the client's API key (cx_live_...)",
+                    "description": "the client's API key (cx_test_... in sandbox mode, \
+                        cx_live_... on-chain); each key has scopes (`read`, or `read` and \
+                        `trade`), which the operations' security requirements name",
                 },
                 "adminToken": {
                     "type": "http",

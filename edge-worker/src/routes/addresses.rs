@@ -17,7 +17,11 @@ use crate::body::read_json;
 use crate::chain::{ChainSource, Esplora};
 use crate::ids;
 use crate::problem::ApiError;
-use crate::store::{self, addresses::AddressRow};
+use crate::store::{
+    self,
+    addresses::{AddressRow, Allocation},
+};
+use cryptoexchange_core::api::ApiScope;
 
 /// A stored address as the API shows it.
 fn to_wire(row: AddressRow) -> Result<CustomerAddress, ApiError> {
@@ -33,7 +37,7 @@ fn to_wire(row: AddressRow) -> Result<CustomerAddress, ApiError> {
 }
 
 pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
-    let client = require_client(req, env).await?;
+    let client = require_client(req, env, ApiScope::Read).await?;
     let customer_id = super::customer_id(customer)?;
     let addresses =
         store::addresses::list_for_customer(&env.d1("DB")?, &client.client_id, &customer_id)
@@ -51,7 +55,7 @@ pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, 
 }
 
 pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
-    let client = require_client(&req, env).await?;
+    let client = require_client(&req, env, ApiScope::Trade).await?;
     let customer_id = super::customer_id(customer)?;
     let request: CreateAddressRequest = read_json(&mut req).await?;
     let crypto: Crypto = request.currency.parse()?;
@@ -63,26 +67,65 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
             currency: crypto.to_string(),
         })?;
     let db = env.d1("DB")?;
-    let index = store::addresses::allocate_index(&db, &client.client_id, crypto.ticker()).await?;
-    let derived = derive_address(crypto, xpub, index)?;
-    let row = AddressRow {
-        customer_id,
-        crypto: crypto.ticker().to_owned(),
-        network: xpub.network.as_str().to_owned(),
-        derivation_index: derived.index,
-        derivation_path: derived.path,
-        address: derived.address,
-        created_at: ids::now_ms(),
-    };
-    store::addresses::insert(&db, &client.client_id, &row).await?;
-    super::json(201, &to_wire(row)?)
+    let gap_limit = gap_limit(env);
+    // A lost race (another request took the index or gave this customer an address)
+    // reads the facts again; three rounds are plenty.
+    for _ in 0..3 {
+        let facts = store::addresses::allocation_facts(
+            &db,
+            &client.client_id,
+            &customer_id,
+            crypto.ticker(),
+        )
+        .await?;
+        if let Some(unused) = facts.unused_of_customer {
+            // Idempotent: the customer's unused address again, rather than a new one.
+            return super::json(200, &to_wire(unused)?);
+        }
+        if facts.unused_of_xpub >= gap_limit {
+            return Err(ApiError::AddressGapLimit {
+                currency: crypto.to_string(),
+                gap_limit,
+                unused: facts.unused_of_xpub,
+            });
+        }
+        let derived = derive_address(crypto, xpub, facts.next_index)?;
+        let row = AddressRow {
+            customer_id: customer_id.clone(),
+            crypto: crypto.ticker().to_owned(),
+            network: xpub.network.as_str().to_owned(),
+            derivation_index: derived.index,
+            derivation_path: derived.path,
+            address: derived.address,
+            created_at: ids::now_ms(),
+        };
+        match store::addresses::insert_allocated(&db, &client.client_id, &row, gap_limit).await? {
+            Allocation::Inserted => return super::json(201, &to_wire(row)?),
+            Allocation::Refused => continue,
+        }
+    }
+    Err(ApiError::internal(
+        "address allocation lost three races in a row",
+    ))
 }
+
+/// The wallet gap limit (`ADDRESS_GAP_LIMIT`, default 20 as BIP-44 says): the most
+/// unused addresses an xpub may have.
+fn gap_limit(env: &Env) -> u32 {
+    env.var("ADDRESS_GAP_LIMIT")
+        .ok()
+        .and_then(|v| v.to_string().trim().parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_GAP_LIMIT)
+}
+
+pub const DEFAULT_GAP_LIMIT: u32 = 20;
 
 /// `POST /v1/addresses/validate`: 200 with `{"valid": true, ...what the address is}`
 /// or 200 with `{"valid": false, "code", "message", ...facts}` for an address the core
 /// refuses. An unknown currency or network is a bad request (422), not an invalid address.
 pub async fn validate(mut req: Request, env: &Env) -> Result<Response, ApiError> {
-    let _client = require_client(&req, env).await?;
+    let _client = require_client(&req, env, ApiScope::Read).await?;
     let request: ValidateAddressRequest = read_json(&mut req).await?;
     let crypto: Crypto = request.currency.parse()?;
     let network = request
@@ -114,7 +157,7 @@ pub async fn balance(
     currency: &str,
     address: &str,
 ) -> Result<Response, ApiError> {
-    let client = require_client(req, env).await?;
+    let client = require_client(req, env, ApiScope::Read).await?;
     let crypto: Crypto = currency.parse()?;
     let valid = validate_address(crypto, address, None)?;
     let sandbox = sandbox_mode(env)?;

@@ -7,10 +7,12 @@ use worker::{Env, Request, Response};
 
 use super::config::{check_config, stored_config};
 use crate::auth::require_admin;
-use crate::body::{read_json, sha256_hex};
+use crate::body::read_json;
 use crate::ids;
 use crate::problem::ApiError;
+use crate::store::api_keys::NewKey;
 use crate::store::clients::{self, NewClient};
+use cryptoexchange_core::api::ApiScope;
 
 pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     require_admin(&req, env)?;
@@ -25,20 +27,33 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
     }
     let config = check_config(body.config)?;
     let client_id = ids::new_id("cli")?;
-    // 16 random bytes: guessing a key is hopeless; only its SHA-256 is stored.
-    // cx_test_ in sandbox mode, cx_live_ on-chain: a key works in its own mode only.
-    let prefix = crate::mode::SettlementMode::from_env(env)?.key_prefix();
-    let api_key = format!("{prefix}{}", ids::random_hex(16)?);
-    let webhook_secret = format!("whsec_{}", ids::random_hex(32)?);
+    // The first key has both scopes; more keys: POST /v1/admin/clients/{id}/api-keys.
+    let key = super::keys::mint(env)?;
+    let webhook_secret = super::webhook_secrets::new_webhook_secret()?;
+    // Sealed under the master key; D1 never holds it in plain text.
+    let master_keys = crate::secrets::MasterKeys::from_env(env)?;
+    let now_ms = ids::now_ms();
     clients::insert(
         &env.d1("DB")?,
         &NewClient {
             client_id: &client_id,
             name,
-            api_key_sha256: &sha256_hex(api_key.as_bytes()),
+            api_key_sha256: &key.digest,
+            secret_id: &ids::new_id("whs")?,
             webhook_secret: &webhook_secret,
+            master_keys: &master_keys,
             config_json: &config_json(&config)?,
-            now_ms: ids::now_ms(),
+            now_ms,
+        },
+        &NewKey {
+            key_id: &key.key_id,
+            client_id: &client_id,
+            key_sha256: &key.digest,
+            key_prefix: &key.prefix,
+            scopes: &ApiScope::ALL,
+            ip_allowlist: None,
+            expires_at_ms: None,
+            now_ms,
         },
     )
     .await?;
@@ -46,7 +61,8 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
         201,
         &CreateClientResponse {
             client_id,
-            api_key,
+            api_key: key.api_key,
+            api_key_id: key.key_id,
             webhook_secret,
             config,
         },

@@ -8,6 +8,7 @@ use worker::{Env, Request, Response};
 use crate::auth::require_client;
 use crate::problem::ApiError;
 use crate::store::clients::ClientRow;
+use cryptoexchange_core::api::ApiScope;
 
 /// Validates a configuration with the core, and derives index 0 of every registered
 /// xpub so that a key the wallet cannot use is refused now rather than at the first
@@ -46,6 +47,6 @@ pub fn derive_address(
 }
 
 pub async fn get(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let client = require_client(req, env).await?;
+    let client = require_client(req, env, ApiScope::Read).await?;
     super::json(200, &stored_config(&client)?)
 }

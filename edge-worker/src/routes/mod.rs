@@ -6,10 +6,12 @@ pub mod admin;
 pub mod config;
 pub mod health;
 pub mod held_payouts;
+pub mod keys;
 pub mod openapi;
 pub mod orders;
 pub mod quotes;
 pub mod rates;
+pub mod webhook_secrets;
 
 use serde::Serialize;
 use worker::Response;

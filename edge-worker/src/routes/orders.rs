@@ -22,7 +22,7 @@ use worker::{Env, Request, Response, Url};
 
 use super::config::stored_config;
 use super::rates::current_book;
-use crate::auth::{client_of_digest, key_digest, require_client};
+use crate::auth::{authorize, client_of_digest, key_digest, require_client};
 use crate::body::{read_bytes, sha256_hex};
 use crate::ids;
 use crate::problem::ApiError;
@@ -32,6 +32,7 @@ use crate::store::{
     orders::{Cursor, FirstEvent, OrderFilter, Placement, PlacementRead},
 };
 use crate::webhook;
+use cryptoexchange_core::api::ApiScope;
 
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
@@ -71,7 +72,11 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         Ok(parsed) => parsed,
         // An unknown key is told so before anything about its request.
         Err(e) => {
-            client_of_digest(env, &digest).await?;
+            authorize(
+                &client_of_digest(env, &digest).await?,
+                &req,
+                ApiScope::Trade,
+            )?;
             return Err(e);
         }
     };
@@ -83,6 +88,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     );
     let read = read?;
     let client = read.client.as_ref().ok_or(ApiError::Unauthorized)?;
+    authorize(client, &req, ApiScope::Trade)?;
     let config = stored_config(client)?;
     let rates = rates?.publish(now, config.max_rate_age_seconds);
     let order_id = ids::new_uuid()?;
@@ -249,12 +255,12 @@ fn request_body(bytes: &[u8], customer_id: &str) -> Result<Value, ApiError> {
 pub async fn get(req: &Request, env: &Env, order_id: &str) -> Result<Response, ApiError> {
     let digest = key_digest(req, env)?;
     let (client, order) = store::orders::get_for_key(&env.d1("DB")?, &digest, order_id).await?;
-    client.ok_or(ApiError::Unauthorized)?;
+    authorize(&client.ok_or(ApiError::Unauthorized)?, req, ApiScope::Read)?;
     super::json(200, &order.ok_or(ApiError::NotFound { what: "order" })?)
 }
 
 pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
-    let client = require_client(req, env).await?;
+    let client = require_client(req, env, ApiScope::Read).await?;
     let customer_id = super::customer_id(customer)?;
     let query = ListQuery::from_url(&req.url()?)?;
     let mut rows = store::orders::list(

@@ -12,9 +12,10 @@ use crate::body::read_json;
 use crate::ids;
 use crate::problem::ApiError;
 use crate::store;
+use cryptoexchange_core::api::ApiScope;
 
 pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
-    let client = require_client(&req, env).await?;
+    let client = require_client(&req, env, ApiScope::Read).await?;
     let request: QuoteRequest = read_json(&mut req).await?;
     let customer_id = match &request.customer_id {
         Some(raw) => Some(super::customer_id(raw)?),

@@ -27,6 +27,7 @@ use crate::ids;
 use crate::problem::ApiError;
 use crate::rates_sources::{plan, static_table, Parsed, Source, SourceRequest};
 use crate::store;
+use cryptoexchange_core::api::ApiScope;
 
 /// Pairs refreshed from live sources when `RATES_PAIRS` is not set.
 const DEFAULT_LIVE_PAIRS: &str = "BTC/EUR,BTC/USD,BTC/GBP,BTC/CHF,BTC/JPY,ETH/EUR,ETH/USD,ETH/GBP,\
@@ -208,7 +209,7 @@ pub async fn set_overrides(
 /// once older than the client's `max_rate_age_seconds`; the whole list only when every
 /// pair is.
 pub async fn get(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let client = require_client(req, env).await?;
+    let client = require_client(req, env, ApiScope::Read).await?;
     let config = super::config::stored_config(&client)?;
     let now = ids::now();
     let max_age = config.max_rate_age_seconds;

@@ -1,4 +1,5 @@
-//! API clients: identity, key digest, webhook secret and configuration (JSON).
+//! API clients: identity, webhook secret and configuration (JSON). Their API keys are
+//! in `api_keys`; a request's key is read with its client in one statement.
 
 use serde::Deserialize;
 use worker::{query, D1Database};
@@ -10,30 +11,54 @@ pub struct ClientRow {
     pub client_id: String,
     pub webhook_secret: String,
     pub config_json: String,
+    /// The key the client was found by (absent when read by id).
+    #[serde(flatten)]
+    pub key: Option<super::api_keys::KeyRow>,
 }
 
 pub struct NewClient<'a> {
     pub client_id: &'a str,
     pub name: &'a str,
     pub api_key_sha256: &'a str,
+    pub secret_id: &'a str,
+    /// Stored sealed in `webhook_secrets`; the client row keeps an empty string.
     pub webhook_secret: &'a str,
+    pub master_keys: &'a crate::secrets::MasterKeys,
     pub config_json: &'a str,
     pub now_ms: i64,
 }
 
-pub async fn insert(db: &D1Database, c: &NewClient<'_>) -> Result<(), StoreError> {
-    query!(
+/// The client, its first key and its webhook secret (sealed), in one batch.
+pub async fn insert(
+    db: &D1Database,
+    c: &NewClient<'_>,
+    key: &super::api_keys::NewKey<'_>,
+) -> Result<(), StoreError> {
+    let client = query!(
         db,
         "INSERT INTO clients (client_id, name, api_key_sha256, webhook_secret, config_json, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         c.client_id,
         c.name,
         c.api_key_sha256,
-        c.webhook_secret,
+        "",
         c.config_json,
         c.now_ms
-    )?
-    .run()
+    )?;
+    let secret = super::webhook_secrets::insert_statement(
+        db,
+        c.master_keys,
+        c.client_id,
+        c.secret_id,
+        c.webhook_secret,
+        c.now_ms,
+        None,
+    )?;
+    db.batch(vec![
+        client,
+        super::api_keys::insert_statement(db, key)?,
+        secret,
+    ])
     .await?;
     Ok(())
 }
@@ -44,16 +69,18 @@ pub async fn by_key_digest(db: &D1Database, digest: &str) -> Result<Option<Clien
         .await?)
 }
 
-/// The lookup of [`by_key_digest`], to run in a batch with other reads.
+/// The lookup of [`by_key_digest`], to run in a batch with other reads: the client and
+/// the key's scopes, allowlist, expiry and revocation, one statement.
 pub fn by_key_digest_statement(
     db: &D1Database,
     digest: &str,
 ) -> Result<worker::D1PreparedStatement, StoreError> {
-    Ok(query!(
-        db,
-        "SELECT client_id, name, webhook_secret, config_json FROM clients WHERE api_key_sha256 = ?1",
-        digest
-    )?)
+    let sql = format!(
+        "SELECT c.client_id, c.name, c.webhook_secret, c.config_json, {}
+         FROM api_keys k JOIN clients c ON c.client_id = k.client_id WHERE k.key_sha256 = ?1",
+        super::api_keys::KEY_COLUMNS
+    );
+    Ok(query!(db, &sql, digest)?)
 }
 
 pub async fn by_id(db: &D1Database, client_id: &str) -> Result<Option<ClientRow>, StoreError> {

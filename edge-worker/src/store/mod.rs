@@ -4,12 +4,15 @@
 //! [`StoreError`], which knows nothing of HTTP.
 
 pub mod addresses;
+pub mod api_keys;
 pub mod clients;
 pub mod ledger;
 pub mod orders;
 pub mod payouts;
 pub mod quotes;
 pub mod rates;
+pub mod retention;
+pub mod webhook_secrets;
 pub mod webhooks;
 
 use std::fmt;

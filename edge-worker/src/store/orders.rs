@@ -65,7 +65,7 @@ const WITH_HISTORY: &str = "o.order_id, o.client_id, o.customer_id, o.quote_json
 
 /// The client a bearer key belongs to, as a subquery: reads scoped by the key digest
 /// (`?1`) need no earlier round trip to learn the client id.
-const CLIENT_OF_KEY: &str = "(SELECT client_id FROM clients WHERE api_key_sha256 = ?1)";
+const CLIENT_OF_KEY: &str = "(SELECT client_id FROM api_keys WHERE key_sha256 = ?1)";
 
 #[derive(Debug, Deserialize)]
 struct HistoryEntry {
