@@ -1,29 +1,37 @@
-// CPU profile of the worker under POST load, through wrangler dev's inspector.
+// A CPU profile of the worker under POST .../orders load (10 connections, 6 s), taken
+// through wrangler dev's inspector with the DevTools protocol: the self time per function,
+// and how much of the time the worker's thread was idle (waiting on D1, KV, the queue).
+// A diagnostic, not part of scripts/bench: node bench/profile-post.mjs (worker built).
+// The profile goes to bench/results/post.cpuprofile (opens in Chrome DevTools). `ws` is
+// wrangler's own dependency: the inspector proxy wants an Origin header, which Node's
+// WebSocket does not send.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { startWorker } from '/work/wt-speed/tests/support/worker.mjs';
-import { onboard, orderBody, sampleConfig, setRates } from '/work/wt-speed/tests/support/api.mjs';
+import WS from 'ws';
+import { ROOT, startWorker } from '../tests/support/worker.mjs';
+import { onboard, orderBody, sampleConfig, setRates } from '../tests/support/api.mjs';
 
 const worker = await startWorker();
 try {
   const roomy = { min_order: '10.00', max_order: '1000.00', daily_limit: '100000000.00', monthly_limit: '100000000.00', service_fee_fixed: '0.50' };
   const client = await onboard(worker.url, sampleConfig({ fiat: { EUR: roomy } }));
   await setRates(worker.url);
-  const log = worker.logs();
-  const port = Number(process.env.INSPECT ?? 0);
-  const ps = (await import('node:child_process')).execSync(`ps -eo args | grep "port ${new URL(worker.url).port} --inspector-port" | grep -v grep | head -1`).toString();
-  const inspector = ps.match(/--inspector-port (\d+)/)[1];
+  // startWorker picks a free inspector port: read it back from the command line.
+  const args = execSync(`ps -eo args | grep -- "--port ${new URL(worker.url).port} --inspector-port" | grep -v grep | head -1`).toString();
+  const inspector = args.match(/--inspector-port (\d+)/)[1];
   const targets = await (await fetch(`http://127.0.0.1:${inspector}/json`)).json();
-  console.log(targets.map((t) => t.title + ' ' + t.webSocketDebuggerUrl));
-  const target = targets.find((t) => /cryptoexchange-api/.test(t.title)) ?? targets[0];
-  const { default: WS } = await import('ws');
-  const ws = new WS(target.webSocketDebuggerUrl, { headers: { origin: 'http://localhost', host: `127.0.0.1:${inspector}` } });
-  ws.addEventListener = (ev, f) => ws.on(ev, ev === 'message' ? (data) => f({ data: data.toString() }) : f);
-  await new Promise((r, j) => { ws.on('open', r); ws.on('error', j); });
-  let id = 0; const pending = new Map();
-  ws.addEventListener('message', async (m) => { const text = typeof m.data === 'string' ? m.data : await m.data.text?.() ?? Buffer.from(m.data).toString(); const d = JSON.parse(text); if (!d.id) return; if (process.env.DEBUG) console.log(text.slice(0, 200)); if (pending.has(d.id)) { pending.get(d.id)(d); pending.delete(d.id); } });
-  const send = (method, params = {}) => new Promise((r) => { const i = ++id; pending.set(i, r); ws.send(JSON.stringify({ id: i, method, params })); });
+  const ws = new WS(targets[0].webSocketDebuggerUrl, { headers: { origin: 'http://localhost' } });
+  await new Promise((ok, fail) => { ws.on('open', ok); ws.on('error', fail); });
+  let id = 0;
+  const pending = new Map();
+  ws.on('message', (data) => {
+    const answer = JSON.parse(data.toString());
+    if (pending.has(answer.id)) { pending.get(answer.id)(answer); pending.delete(answer.id); }
+  });
+  const send = (method, params = {}) => new Promise((ok) => { const i = ++id; pending.set(i, ok); ws.send(JSON.stringify({ id: i, method, params })); });
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: 200 });
   await send('Profiler.start');
@@ -33,7 +41,8 @@ try {
   console.log('req/s', r.requests.average, 'p99', r.latency.p99);
   await new Promise((ok) => setTimeout(ok, 5000));
   const { result } = await send('Profiler.stop');
-  writeFileSync('/tmp/speed.cpuprofile', JSON.stringify(result.profile));
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'post.cpuprofile'), JSON.stringify(result.profile));
   // self time per function
   const nodes = result.profile.nodes; const self = new Map(); const byId = new Map(nodes.map((n) => [n.id, n]));
   const dt = result.profile.timeDeltas; const samples = result.profile.samples;
