@@ -5,8 +5,10 @@
 //!   both to dispatch and to answer 405 with `Allow`; every handler returns
 //!   `Result<Response, ApiError>` and `problem.rs` turns each error into one
 //!   problem+json response, so this entry point never returns `Err`.
-//! - `queue`: the sandbox settlement steps and webhook deliveries (`settlement.rs`).
-//! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`).
+//! - `queue`: the settlement steps (`settlement.rs`), the webhook deliveries
+//!   (`delivery.rs`) and the two dead-letter queues (`dead_letters.rs`), by queue name.
+//! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`) and
+//!   the outbox sweeper (`sweeper.rs`), every minute.
 //!
 //! Architecture invariants: only `store/` touches D1 and KV; every query of client data
 //! filters by `client_id`; money is `Decimal` or a decimal string, never a float.
@@ -19,6 +21,9 @@ use worker::{
 mod auth;
 mod body;
 mod chain;
+mod dead_letters;
+mod delivery;
+mod faults;
 mod ids;
 mod mode;
 mod outbound;
@@ -27,6 +32,7 @@ mod rates_sources;
 mod routes;
 mod settlement;
 mod store;
+mod sweeper;
 mod webhook;
 
 use problem::ApiError;
@@ -90,6 +96,18 @@ static ROUTES: &[Route] = &[
         method: Method::Post,
         pattern: "/v1/admin/rates/refresh",
         handler: |req, env, _| Box::pin(async move { admin::refresh_rates(&req, env).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/admin/dead-letters",
+        handler: |req, env, _| Box::pin(async move { dead_letters::list(&req, env).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/dead-letters/{dead_letter_id}/replay",
+        handler: |req, env, p| {
+            Box::pin(async move { dead_letters::replay(&req, env, &p[0]).await })
+        },
     },
     Route {
         method: Method::Get,
@@ -241,7 +259,12 @@ async fn queue(
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(e) = rates::refresh_from_sources(&env).await {
+    let (refreshed, swept) =
+        futures_util::join!(rates::refresh_from_sources(&env), sweeper::sweep(&env));
+    if let Err(e) = refreshed {
         worker::console_error!("scheduled rates refresh failed: {e}");
+    }
+    if let Err(e) = swept {
+        worker::console_error!("scheduled outbox sweep failed: {e}");
     }
 }

@@ -1,12 +1,16 @@
 //! Settlement: moving a placed order to the customer's wallet, behind the `Settlement`
 //! trait, with the bundled sandbox settlement driven by a Cloudflare Queue.
 //!
-//! Every step is a queue message delivered after a short delay: the handler reads the
-//! order, asks the core's state machine for the next status, applies it with a guarded
-//! update (`store::orders::transition`), enqueues the webhook delivery, and enqueues the
-//! next step until the order is final. A message is acked or retried by itself; the
-//! handler never returns an error (that would reset the instance and retry the batch).
-
+//! Every step is a message on the `SETTLEMENT` queue: the handler reads the order, asks
+//! the core's state machine for the next status, applies it with a guarded update
+//! (`store::orders::transition`, which also writes the step's webhook event), enqueues
+//! the event's delivery on the `WEBHOOKS` queue (`delivery.rs`) and the next step. The
+//! order row says when its next step is due (`next_step_at`, kept by triggers of
+//! migration 0004): a send that failed, or a message a restart lost, is found overdue by
+//! the cron sweeper (`sweeper.rs`) and sent again. Steps are guarded, so a duplicated
+//! or re-enqueued message never repeats a status change or an event. A message is acked
+//! or retried by itself; the handler never returns an error (that would reset the
+//! instance and retry the batch).
 use serde::{Deserialize, Serialize};
 use worker::d1::serde_wasm_bindgen;
 use worker::{
@@ -15,6 +19,7 @@ use worker::{
 };
 
 use crate::body::sha256_hex;
+use crate::faults;
 use crate::ids;
 use crate::mode::SettlementMode;
 use crate::problem::ApiError;
@@ -28,6 +33,8 @@ mod esplora;
 mod onchain;
 
 pub const QUEUE_BINDING: &str = "SETTLEMENT";
+/// The webhook deliveries' own queue: a slow endpoint never holds up settlement.
+pub const WEBHOOK_QUEUE_BINDING: &str = "WEBHOOKS";
 
 /// Seconds between two sandbox steps; short so a demo order completes in seconds.
 const STEP_DELAY_SECONDS: u32 = 1;
@@ -78,8 +85,17 @@ impl Settlement for SandboxSettlement {
     }
 }
 
+/// The queue binding a job goes to.
+fn binding_of(job: &Job) -> &'static str {
+    match job {
+        Job::Advance { .. } => QUEUE_BINDING,
+        Job::Deliver { .. } => WEBHOOK_QUEUE_BINDING,
+    }
+}
+
 pub async fn enqueue(env: &Env, job: Job, delay_seconds: u32) -> Result<(), ApiError> {
-    env.queue(QUEUE_BINDING)?
+    faults::check(env, "fail_enqueue")?;
+    env.queue(binding_of(&job))?
         .send(
             MessageBuilder::new(job)
                 .delay_seconds(delay_seconds)
@@ -89,27 +105,43 @@ pub async fn enqueue(env: &Env, job: Job, delay_seconds: u32) -> Result<(), ApiE
     Ok(())
 }
 
-/// Queues the first settlement step of a new order and, when the client has a webhook
-/// URL, the delivery of its first event, in one send.
-pub async fn start(
-    env: &Env,
-    order_id: &str,
-    first_event_id: Option<&str>,
-) -> Result<(), ApiError> {
+/// Queues the first settlement step of a new order and the delivery of its first
+/// event. A failed send is only logged: the order is committed, and the sweeper sends
+/// what is overdue.
+pub async fn start(env: &Env, order_id: &str, first_event_id: Option<&str>) {
     let advance = Job::Advance {
         order_id: order_id.to_owned(),
     };
-    let mut messages = vec![MessageBuilder::new(advance)
-        .delay_seconds(STEP_DELAY_SECONDS)
-        .build()];
+    if let Err(e) = enqueue(env, advance, STEP_DELAY_SECONDS).await {
+        console_error!("order {order_id}: first step not enqueued ({e}); the sweeper will");
+    }
     if let Some(event_id) = first_event_id {
         let deliver = Job::Deliver {
             event_id: event_id.to_owned(),
         };
-        messages.push(MessageBuilder::new(deliver).delay_seconds(0).build());
+        if let Err(e) = enqueue(env, deliver, 0).await {
+            console_error!("event {event_id}: delivery not enqueued ({e}); the sweeper will");
+        }
     }
-    env.queue(QUEUE_BINDING)?.send_batch(messages).await?;
-    Ok(())
+}
+
+/// Sends jobs in batches of at most 100 messages (a queue's batch limit), each on its
+/// queue; the number sent.
+pub async fn enqueue_all(env: &Env, jobs: Vec<Job>) -> Result<usize, ApiError> {
+    faults::check(env, "fail_enqueue")?;
+    let mut sent = 0;
+    for binding in [QUEUE_BINDING, WEBHOOK_QUEUE_BINDING] {
+        let mine: Vec<&Job> = jobs.iter().filter(|j| binding_of(j) == binding).collect();
+        for chunk in mine.chunks(100) {
+            let messages = chunk
+                .iter()
+                .map(|job| MessageBuilder::new((*job).clone()).delay_seconds(0).build())
+                .collect::<Vec<_>>();
+            env.queue(binding)?.send_batch(messages).await?;
+            sent += chunk.len();
+        }
+    }
+    Ok(sent)
 }
 
 /// An order whose settlement has not moved for this long is assumed to have lost its
@@ -119,31 +151,48 @@ const STALLED_AFTER_MS: i64 = 30_000;
 /// Re-enqueues the next step of a stalled, unfinished order. Harmless if the original
 /// message still exists: each message applies the next allowed step through a guarded
 /// update, so a duplicate only speeds the order along; it never skips or repeats a state.
+/// A failed send is only logged (the sweeper finds the order overdue anyway).
 pub async fn resume_if_stalled(env: &Env, order: &OrderResponse) -> Result<(), ApiError> {
     let unfinished = !order.status.is_final();
     if unfinished && ids::now_ms() - order.updated_at.unix_millis() > STALLED_AFTER_MS {
-        enqueue(
-            env,
-            Job::Advance {
-                order_id: order.id.clone(),
-            },
-            0,
-        )
-        .await?;
+        let job = Job::Advance {
+            order_id: order.id.clone(),
+        };
+        if let Err(e) = enqueue(env, job, 0).await {
+            console_error!("order {}: resume not enqueued ({e})", order.id);
+        }
     }
     Ok(())
 }
 
+/// One batch of any of the worker's queues, told apart by the queue's name: settlement
+/// steps one after another; webhook deliveries all at once (one endpoint's slow answer
+/// never delays another's); a dead-letter queue's messages are recorded for the operator.
 pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
+    let queue = batch.queue();
+    if queue.ends_with("-dlq") {
+        crate::dead_letters::record_batch(&batch, &queue, env).await;
+        return;
+    }
+    let deliveries = queue.contains("webhook");
+    let mut jobs = Vec::new();
     // Each message is decoded alone: one unreadable message (an old format after a
     // deploy) is dropped with a log line instead of blocking the whole batch.
     for message in batch.raw_iter() {
         match serde_wasm_bindgen::from_value::<Job>(message.body()) {
-            Ok(job) => handle_message(&message, &job, env).await,
+            Ok(job) => jobs.push((message, job)),
             Err(e) => {
                 console_error!("queue message {} unreadable, dropped: {e}", message.id());
                 message.ack();
             }
+        }
+    }
+    if deliveries {
+        let all = jobs.iter().map(|(m, job)| handle_message(m, job, env));
+        futures_util::future::join_all(all).await;
+    } else {
+        for (message, job) in &jobs {
+            handle_message(message, job, env).await;
         }
     }
 }
@@ -151,7 +200,7 @@ pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
 async fn handle_message(message: &RawMessage, job: &Job, env: &Env) {
     let outcome = match job {
         Job::Advance { order_id } => advance(env, order_id).await,
-        Job::Deliver { event_id } => deliver(env, event_id).await,
+        Job::Deliver { event_id } => crate::delivery::deliver(env, event_id).await,
     };
     let retry_in = |seconds| {
         QueueRetryOptionsBuilder::new()
@@ -160,7 +209,6 @@ async fn handle_message(message: &RawMessage, job: &Job, env: &Env) {
     };
     match outcome {
         Ok(Next::Done) => message.ack(),
-        Ok(Next::RetryIn(seconds)) => message.retry_with_options(&retry_in(seconds)),
         Err(e) => {
             console_error!("queue job {job:?} failed: {e}");
             message.retry_with_options(&retry_in(2));
@@ -170,7 +218,6 @@ async fn handle_message(message: &RawMessage, job: &Job, env: &Env) {
 
 pub(crate) enum Next {
     Done,
-    RetryIn(u32),
 }
 
 /// The sandbox's script: every order goes through to completion. A real settlement
@@ -194,7 +241,14 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
     // paid on-chain, a live order is never faked by the sandbox.
     match (SettlementMode::from_env(env)?, order.is_live()) {
         (SettlementMode::Sandbox, false) => {}
-        (SettlementMode::Onchain, true) => return onchain::advance(env, &order).await,
+        (SettlementMode::Onchain, true) => {
+            let next = onchain::advance(env, &order).await;
+            // The payout run polls the chain without a status change: its next look
+            // is due then, not overdue for the sweeper.
+            let at = ids::now_ms() + i64::from(onchain::STEP_SECONDS) * 1000;
+            store::outbox::postpone_step(&db, order_id, at).await?;
+            return next;
+        }
         (mode, _) => {
             console_log!(
                 "settlement: order {order_id} belongs to the other mode than {mode:?}; left alone"
@@ -241,6 +295,7 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
         None,
         now,
     );
+    faults::before_batch(env, "transition")?;
     let applied = store::orders::transition(
         &db,
         &store::orders::Transition {
@@ -270,54 +325,19 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
         console_log!("settlement: order {order_id} moved concurrently; step skipped");
         return Ok(Next::Done);
     }
-    enqueue(env, Job::Deliver { event_id }, 0).await?;
+    faults::after_batch(env, "transition")?;
+    // A send that fails leaves the event pending and the next step due: the sweeper
+    // sends both.
+    if let Err(e) = enqueue(env, Job::Deliver { event_id }, 0).await {
+        console_error!("order {order_id}: delivery not enqueued ({e}); the sweeper will");
+    }
     if !to.is_final() {
-        enqueue(
-            env,
-            Job::Advance {
-                order_id: order_id.to_owned(),
-            },
-            STEP_DELAY_SECONDS,
-        )
-        .await?;
+        let next = Job::Advance {
+            order_id: order_id.to_owned(),
+        };
+        if let Err(e) = enqueue(env, next, STEP_DELAY_SECONDS).await {
+            console_error!("order {order_id}: next step not enqueued ({e}); the sweeper will");
+        }
     }
     Ok(Next::Done)
-}
-
-async fn deliver(env: &Env, event_id: &str) -> Result<Next, ApiError> {
-    let db = env.d1("DB")?;
-    let Some(event) = store::webhooks::get(&db, event_id).await? else {
-        return Ok(Next::Done);
-    };
-    if event.delivered_at.is_some() {
-        return Ok(Next::Done);
-    }
-    let Some(client) = store::clients::by_id(&db, &event.client_id).await? else {
-        return Ok(Next::Done);
-    };
-    let Some(url) = crate::routes::config::webhook_url(&client)? else {
-        return Ok(Next::Done); // no webhook configured: the event stays in the table only
-    };
-    let now = ids::now_ms();
-    let result = webhook::deliver(&url, &client.webhook_secret, now / 1000, &event.body).await;
-    store::webhooks::record_attempt(
-        &db,
-        event_id,
-        now,
-        result.as_ref().err().map(String::as_str),
-    )
-    .await?;
-    match result {
-        Ok(()) => Ok(Next::Done),
-        Err(e) if event.attempts + 1 >= webhook::MAX_ATTEMPTS => {
-            console_error!(
-                "webhook {event_id} given up after {} attempts: {e}",
-                event.attempts + 1
-            );
-            Ok(Next::Done)
-        }
-        Err(_) => Ok(Next::RetryIn(webhook::retry_delay_seconds(
-            event.attempts + 1,
-        ))),
-    }
 }

@@ -29,7 +29,7 @@ const SEQUENCE = [
 const SHOWN = {
   client_id: 'cli_0a1b2c3d4e5f60718293a4b5c6d7e8f9',
   api_key: 'cx_test_5f0e3c2a9b8d47e6a1c2d3e4f5a6b7c8',
-  webhook_secret: 'whsec_4c1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f',
+  webhook_secret: 'whsec_TB8OnYx7al9OPSwbCp+OfWxbSj8uHQybin9uXUw7Kh8=',
   order_id: '3f8a2c1e-5b7d-4e9f-a1c3-0d2e4f6a8b9c',
   quote_id: 'quo_5e0c9d1b2a3f4e5d6c7b8a9f0e1d2c3b',
 };

@@ -29,7 +29,7 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
     // cx_test_ in sandbox mode, cx_live_ on-chain: a key works in its own mode only.
     let prefix = crate::mode::SettlementMode::from_env(env)?.key_prefix();
     let api_key = format!("{prefix}{}", ids::random_hex(16)?);
-    let webhook_secret = format!("whsec_{}", ids::random_hex(32)?);
+    let webhook_secret = crate::webhook::new_secret()?;
     clients::insert(
         &env.d1("DB")?,
         &NewClient {
@@ -68,8 +68,9 @@ pub async fn put_config(
 ) -> Result<Response, ApiError> {
     require_admin(&req, env)?;
     let config = check_config(read_json::<ClientConfig>(&mut req).await?)?;
+    let db = env.d1("DB")?;
     if !clients::update_config(
-        &env.d1("DB")?,
+        &db,
         client_id,
         &config_json(&config)?,
         ids::now_ms(),
@@ -78,6 +79,8 @@ pub async fn put_config(
     {
         return Err(ApiError::NotFound { what: "client" });
     }
+    // A new configuration enables a webhook endpoint disabled by a 410 Gone.
+    crate::store::webhooks::enable_endpoint(&db, client_id).await?;
     super::json(200, &config)
 }
 

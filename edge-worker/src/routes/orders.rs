@@ -110,6 +110,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         None,
         now.unix_millis(),
     );
+    crate::faults::before_batch(env, "place")?;
     let placement = store::orders::place(
         &db,
         &client.client_id,
@@ -124,9 +125,11 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     .await?;
     match placement {
         Placement::Placed(order) => {
+            crate::faults::after_batch(env, "place")?;
             // Without a webhook URL the event is only kept in the table: nothing to deliver.
+            // The order is committed: it is 201 even if the sends fail (the sweeper sends).
             let deliver = config.webhook_url.as_ref().map(|_| event_id.as_str());
-            settlement::start(env, &order.id, deliver).await?;
+            settlement::start(env, &order.id, deliver).await;
             super::json(201, &*order)
         }
         Placement::DuplicateKey | Placement::LimitReached => {

@@ -7,6 +7,7 @@ pub mod addresses;
 pub mod clients;
 pub mod ledger;
 pub mod orders;
+pub mod outbox;
 pub mod payouts;
 pub mod quotes;
 pub mod rates;
