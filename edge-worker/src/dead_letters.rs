@@ -4,7 +4,7 @@
 //! /v1/admin/dead-letters/{id}/replay`: the same job sent again, a webhook event made
 //! due now). The sweeper repairs most of them anyway; replaying is always safe.
 
-use serde::Serialize;
+use cryptoexchange_core::api::{DeadLetterResponse, DeadLettersPage};
 use worker::d1::serde_wasm_bindgen;
 use worker::{console_error, Env, MessageBatch, MessageExt, Request, Response};
 
@@ -21,11 +21,15 @@ pub async fn record_batch(batch: &MessageBatch<Job>, queue: &str, env: &Env) {
             .map(|v| v.to_string())
             .unwrap_or_else(|e| format!("\"unreadable: {e}\""));
         let recorded = match env.d1("DB") {
-            Ok(db) => {
-                store::outbox::record_dead_letter(&db, &message.id(), original, &body, ids::now_ms())
-                    .await
-                    .map_err(|e| e.to_string())
-            }
+            Ok(db) => store::outbox::record_dead_letter(
+                &db,
+                &message.id(),
+                original,
+                &body,
+                ids::now_ms(),
+            )
+            .await
+            .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         match recorded {
@@ -41,25 +45,17 @@ pub async fn record_batch(batch: &MessageBatch<Job>, queue: &str, env: &Env) {
     }
 }
 
-#[derive(Serialize)]
-struct DeadLetterView {
-    id: String,
-    queue: String,
-    job: serde_json::Value,
-    received_at: cryptoexchange_core::time::Timestamp,
-    replayed_at: Option<cryptoexchange_core::time::Timestamp>,
-}
-
-impl From<DeadLetter> for DeadLetterView {
-    fn from(d: DeadLetter) -> Self {
-        DeadLetterView {
-            id: d.dead_letter_id,
-            queue: d.queue,
-            job: serde_json::from_str(&d.body).unwrap_or(serde_json::Value::String(d.body)),
-            received_at: ids::time_of(d.received_at),
-            replayed_at: d.replayed_at.map(ids::time_of),
-        }
-    }
+fn view(d: DeadLetter) -> Result<DeadLetterResponse, ApiError> {
+    let job = serde_json::from_str(&d.body).map_err(|e| {
+        ApiError::internal(format!("dead letter {} unreadable: {e}", d.dead_letter_id))
+    })?;
+    Ok(DeadLetterResponse {
+        id: d.dead_letter_id,
+        queue: d.queue,
+        job,
+        received_at: ids::time_of(d.received_at),
+        replayed_at: d.replayed_at.map(ids::time_of),
+    })
 }
 
 /// `GET /v1/admin/dead-letters[?all=true]`: those not replayed yet (all with `all`).
@@ -70,8 +66,8 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response, ApiError> {
         .query_pairs()
         .any(|(k, v)| k == "all" && v == "true");
     let rows = store::outbox::dead_letters(&env.d1("DB")?, all, 100).await?;
-    let view: Vec<DeadLetterView> = rows.into_iter().map(Into::into).collect();
-    crate::routes::json(200, &serde_json::json!({ "dead_letters": view }))
+    let dead_letters = rows.into_iter().map(view).collect::<Result<_, _>>()?;
+    crate::routes::json(200, &DeadLettersPage { dead_letters })
 }
 
 /// `POST /v1/admin/dead-letters/{id}/replay`.
@@ -80,7 +76,9 @@ pub async fn replay(req: &Request, env: &Env, id: &str) -> Result<Response, ApiE
     let db = env.d1("DB")?;
     let letter = store::outbox::dead_letter(&db, id)
         .await?
-        .ok_or(ApiError::NotFound { what: "dead letter" })?;
+        .ok_or(ApiError::NotFound {
+            what: "dead letter",
+        })?;
     let job: Job = serde_json::from_str(&letter.body)
         .map_err(|e| ApiError::internal(format!("dead letter {id} unreadable: {e}")))?;
     let now = ids::now_ms();
@@ -91,6 +89,8 @@ pub async fn replay(req: &Request, env: &Env, id: &str) -> Result<Response, ApiE
     store::outbox::mark_replayed(&db, id, now).await?;
     let replayed = store::outbox::dead_letter(&db, id)
         .await?
-        .ok_or(ApiError::NotFound { what: "dead letter" })?;
-    crate::routes::json(200, &DeadLetterView::from(replayed))
+        .ok_or(ApiError::NotFound {
+            what: "dead letter",
+        })?;
+    crate::routes::json(200, &view(replayed)?)
 }

@@ -36,11 +36,10 @@ pub async fn deliver(env: &Env, event_id: &str) -> Result<Next, ApiError> {
         return Ok(Next::Done);
     };
     faults::after_batch(env, "claim_delivery")?;
-    let url = serde_json::from_str::<cryptoexchange_core::config::ClientConfig>(
-        &endpoint.config_json,
-    )
-    .ok()
-    .and_then(|c| c.webhook_url);
+    let url =
+        serde_json::from_str::<cryptoexchange_core::config::ClientConfig>(&endpoint.config_json)
+            .ok()
+            .and_then(|c| c.webhook_url);
     let mut disable = None;
     let failure;
     let recorded = match (url, endpoint.disabled_at) {
@@ -75,24 +74,32 @@ pub async fn deliver(env: &Env, event_id: &str) -> Result<Next, ApiError> {
     }
     match &recorded {
         Recorded::RetryAt(at, error) => {
-            console_log!("event {event_id}: attempt {} failed ({error})", claimed.attempts);
+            console_log!(
+                "event {event_id}: attempt {} failed ({error})",
+                claimed.attempts
+            );
             if let Some(delay) = webhook::queue_delay_seconds(at - done) {
                 let job = Job::Deliver {
                     event_id: event_id.to_owned(),
                 };
                 if let Err(e) = enqueue(env, job, delay).await {
-                    console_error!("event {event_id}: retry not enqueued ({e}); the sweeper will");
+                    console_error!(
+                        "event {event_id}: retry not enqueued ({e:?}); the sweeper will"
+                    );
                 }
             }
         }
         Recorded::Failed(error) => {
-            console_error!("event {event_id}: given up after {} attempts: {error}", claimed.attempts)
+            console_error!(
+                "event {event_id}: given up after {} attempts: {error}",
+                claimed.attempts
+            )
         }
         Recorded::Delivered | Recorded::NoEndpoint => {}
     }
     if let Some(next) = next_of_order {
         if let Err(e) = enqueue(env, Job::Deliver { event_id: next }, 0).await {
-            console_error!("event {event_id}: successor not enqueued ({e}); the sweeper will");
+            console_error!("event {event_id}: successor not enqueued ({e:?}); the sweeper will");
         }
     }
     Ok(Next::Done)

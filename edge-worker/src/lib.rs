@@ -36,7 +36,7 @@ mod sweeper;
 mod webhook;
 
 use problem::ApiError;
-use routes::{addresses, admin, config, health, openapi, orders, quotes, rates};
+use routes::{addresses, admin, config, events, health, openapi, orders, quotes, rates};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -161,6 +161,21 @@ static ROUTES: &[Route] = &[
         pattern: "/v1/orders/{order_id}",
         handler: |req, env, p| Box::pin(async move { orders::get(&req, env, &p[0]).await }),
     },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/events",
+        handler: |req, env, _| Box::pin(async move { events::list(&req, env).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/events/{event_id}/redeliver",
+        handler: |req, env, p| Box::pin(async move { events::redeliver(&req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/webhook-endpoint",
+        handler: |req, env, _| Box::pin(async move { events::endpoint(&req, env).await }),
+    },
 ];
 
 /// The parameters of `path` under `pattern`, or None when it does not match.
@@ -265,6 +280,6 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         worker::console_error!("scheduled rates refresh failed: {e}");
     }
     if let Err(e) = swept {
-        worker::console_error!("scheduled outbox sweep failed: {e}");
+        worker::console_error!("scheduled outbox sweep failed: {e:?}");
     }
 }

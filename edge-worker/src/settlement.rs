@@ -5,13 +5,11 @@
 //! the core's state machine for the next status, applies it with a guarded update
 //! (`store::orders::transition`, which also writes the step's webhook event), enqueues
 //! the event's delivery on the `WEBHOOKS` queue (`delivery.rs`) and the next step. The
-//! order row says when its next step is due (`next_step_at`, kept by triggers of
-//! migration 0004): a send that failed, or a message a restart lost, is found overdue by
+//! order row says when its next step is due (migration 0004): a send that failed, or a message a restart lost, is found overdue by
 //! the cron sweeper (`sweeper.rs`) and sent again. Steps are guarded, so a duplicated
 //! or re-enqueued message never repeats a status change or an event. A message is acked
 //! or retried by itself; the handler never returns an error (that would reset the
 //! instance and retry the batch).
-use serde::{Deserialize, Serialize};
 use worker::d1::serde_wasm_bindgen;
 use worker::{
     console_error, console_log, Env, MessageBatch, MessageBuilder, MessageExt,
@@ -39,14 +37,9 @@ pub const WEBHOOK_QUEUE_BINDING: &str = "WEBHOOKS";
 /// Seconds between two sandbox steps; short so a demo order completes in seconds.
 const STEP_DELAY_SECONDS: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Job {
-    /// Take the next settlement step of an order.
-    Advance { order_id: String },
-    /// POST one webhook event to the client.
-    Deliver { event_id: String },
-}
+/// A queue message: take the next settlement step of an order (`SETTLEMENT`), or POST
+/// one webhook event (`WEBHOOKS`). The wire type, since dead letters show it.
+pub use cryptoexchange_core::api::QueueJob as Job;
 
 /// A transfer the settlement made for an order: a transaction id for a live order, a
 /// sandbox reference for a sandbox one (stored in the same column).
@@ -113,14 +106,14 @@ pub async fn start(env: &Env, order_id: &str, first_event_id: Option<&str>) {
         order_id: order_id.to_owned(),
     };
     if let Err(e) = enqueue(env, advance, STEP_DELAY_SECONDS).await {
-        console_error!("order {order_id}: first step not enqueued ({e}); the sweeper will");
+        console_error!("order {order_id}: first step not enqueued ({e:?}); the sweeper will");
     }
     if let Some(event_id) = first_event_id {
         let deliver = Job::Deliver {
             event_id: event_id.to_owned(),
         };
         if let Err(e) = enqueue(env, deliver, 0).await {
-            console_error!("event {event_id}: delivery not enqueued ({e}); the sweeper will");
+            console_error!("event {event_id}: delivery not enqueued ({e:?}); the sweeper will");
         }
     }
 }
@@ -159,7 +152,7 @@ pub async fn resume_if_stalled(env: &Env, order: &OrderResponse) -> Result<(), A
             order_id: order.id.clone(),
         };
         if let Err(e) = enqueue(env, job, 0).await {
-            console_error!("order {}: resume not enqueued ({e})", order.id);
+            console_error!("order {}: resume not enqueued ({e:?})", order.id);
         }
     }
     Ok(())
@@ -210,7 +203,7 @@ async fn handle_message(message: &RawMessage, job: &Job, env: &Env) {
     match outcome {
         Ok(Next::Done) => message.ack(),
         Err(e) => {
-            console_error!("queue job {job:?} failed: {e}");
+            console_error!("queue job {job:?} failed: {e:?}");
             message.retry_with_options(&retry_in(2));
         }
     }
@@ -329,14 +322,14 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
     // A send that fails leaves the event pending and the next step due: the sweeper
     // sends both.
     if let Err(e) = enqueue(env, Job::Deliver { event_id }, 0).await {
-        console_error!("order {order_id}: delivery not enqueued ({e}); the sweeper will");
+        console_error!("order {order_id}: delivery not enqueued ({e:?}); the sweeper will");
     }
     if !to.is_final() {
         let next = Job::Advance {
             order_id: order_id.to_owned(),
         };
         if let Err(e) = enqueue(env, next, STEP_DELAY_SECONDS).await {
-            console_error!("order {order_id}: next step not enqueued ({e}); the sweeper will");
+            console_error!("order {order_id}: next step not enqueued ({e:?}); the sweeper will");
         }
     }
     Ok(Next::Done)

@@ -30,8 +30,9 @@ const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15)
 
 /// The specification's example retry schedule: the delay before each attempt, from the
 /// first (immediately) to the tenth, 75 h 35 min 5 s after the first.
-pub const RETRY_SCHEDULE_SECONDS: [u32; 10] =
-    [0, 5, 300, 1_800, 7_200, 18_000, 36_000, 50_400, 72_000, 86_400];
+pub const RETRY_SCHEDULE_SECONDS: [u32; 10] = [
+    0, 5, 300, 1_800, 7_200, 18_000, 36_000, 50_400, 72_000, 86_400,
+];
 
 /// Queue delays stop at 12 hours; a longer wait is left to the cron sweeper.
 pub const MAX_QUEUE_DELAY_SECONDS: u32 = 12 * 3600;
@@ -98,7 +99,10 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> Option<St
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Some(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 /// The `webhook-signature` value: one signature per usable secret, space-separated (the
@@ -251,10 +255,22 @@ mod tests {
     fn the_default_schedule_spans_about_three_days() {
         let total: u32 = RETRY_SCHEDULE_SECONDS.iter().sum();
         assert_eq!(total, 75 * 3600 + 35 * 60 + 5);
-        assert_eq!(next_attempt_delay_ms(&RETRY_SCHEDULE_SECONDS, 1, 0.5), Some(5_000));
-        assert_eq!(next_attempt_delay_ms(&RETRY_SCHEDULE_SECONDS, 2, 0.0), Some(270_000));
-        assert_eq!(next_attempt_delay_ms(&RETRY_SCHEDULE_SECONDS, 2, 1.0), Some(330_000));
-        assert_eq!(next_attempt_delay_ms(&RETRY_SCHEDULE_SECONDS, 10, 0.5), None);
+        assert_eq!(
+            next_attempt_delay_ms(&RETRY_SCHEDULE_SECONDS, 1, 0.5),
+            Some(5_000)
+        );
+        assert_eq!(
+            next_attempt_delay_ms(&RETRY_SCHEDULE_SECONDS, 2, 0.0),
+            Some(270_000)
+        );
+        assert_eq!(
+            next_attempt_delay_ms(&RETRY_SCHEDULE_SECONDS, 2, 1.0),
+            Some(330_000)
+        );
+        assert_eq!(
+            next_attempt_delay_ms(&RETRY_SCHEDULE_SECONDS, 10, 0.5),
+            None
+        );
     }
 
     #[test]

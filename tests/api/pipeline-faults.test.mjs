@@ -27,8 +27,8 @@ const FAULTS_A = [
 const FAULTS_B = `${FAULTS_A},fail_batch:place=0.1,fail_after_batch:place=0.1`;
 const VARS = {
   SWEEP_GRACE_SECONDS: '3',
-  // Long enough that no event is given up while the receiver is down (about 8 min).
-  WEBHOOK_RETRY_SCHEDULE: '0,2,5,10,20,30,30,30,30,30,30,30,30,30,30,30,30,30,30,30',
+  // Long enough that no event is given up while the receiver is down (about 7 min).
+  WEBHOOK_RETRY_SCHEDULE: ['0,2,4,8', ...Array(26).fill('15')].join(','),
 };
 
 let worker; let hooks;

@@ -69,14 +69,7 @@ pub async fn put_config(
     require_admin(&req, env)?;
     let config = check_config(read_json::<ClientConfig>(&mut req).await?)?;
     let db = env.d1("DB")?;
-    if !clients::update_config(
-        &db,
-        client_id,
-        &config_json(&config)?,
-        ids::now_ms(),
-    )
-    .await?
-    {
+    if !clients::update_config(&db, client_id, &config_json(&config)?, ids::now_ms()).await? {
         return Err(ApiError::NotFound { what: "client" });
     }
     // A new configuration enables a webhook endpoint disabled by a 410 Gone.

@@ -510,7 +510,7 @@ pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, Sto
     let update = query!(
         db,
         "UPDATE orders SET status = ?4, tx_id = COALESCE(?5, tx_id), failure_reason = ?6,
-                event_sequence = event_sequence + 1, updated_at = ?7
+                event_sequence = event_sequence + 1, updated_at = ?7, next_step_at = NULL
          WHERE order_id = ?1 AND status = ?2 AND event_sequence = ?3",
         t.order_id,
         t.from_status,

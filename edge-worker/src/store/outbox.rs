@@ -6,7 +6,8 @@ use worker::{query, D1Database};
 
 use super::{changes, StoreError};
 
-/// Unfinished orders whose next step was due before `cutoff_ms`, most overdue first.
+/// Unfinished orders whose next step was due before `cutoff_ms` (migration 0004: its
+/// `next_step_at`, else a second after its last change), most overdue first.
 pub async fn overdue_orders(
     db: &D1Database,
     cutoff_ms: i64,
@@ -18,7 +19,10 @@ pub async fn overdue_orders(
     }
     let rows = query!(
         db,
-        "SELECT order_id FROM orders WHERE next_step_at <= ?1 ORDER BY next_step_at LIMIT ?2",
+        "SELECT order_id FROM orders
+         WHERE status IN ('pending', 'processing', 'sent')
+           AND COALESCE(next_step_at, updated_at + 1000) <= ?1
+         ORDER BY COALESCE(next_step_at, updated_at + 1000) LIMIT ?2",
         cutoff_ms,
         limit
     )?
@@ -33,7 +37,8 @@ pub async fn overdue_orders(
 pub async fn postpone_step(db: &D1Database, order_id: &str, at_ms: i64) -> Result<(), StoreError> {
     query!(
         db,
-        "UPDATE orders SET next_step_at = ?2 WHERE order_id = ?1 AND next_step_at IS NOT NULL",
+        "UPDATE orders SET next_step_at = ?2
+         WHERE order_id = ?1 AND status IN ('pending', 'processing', 'sent')",
         order_id,
         at_ms
     )?

@@ -3,7 +3,8 @@
 //!
 //! An event is `pending` until an attempt delivers it (`delivered`), its schedule is
 //! exhausted or its endpoint is gone (`failed`), or there is no webhook URL to send it
-//! to (`no_endpoint`). A pending event is due at `next_attempt_at`. Events of one order
+//! to (`no_endpoint`). A pending event is due at `next_attempt_at` (a new one, NULL there,
+//! at `created_at`). Events of one order
 //! go out in `sequence` order: an event is claimed only when no earlier event of its
 //! order is still pending.
 
@@ -52,7 +53,8 @@ pub async fn claim(
         &format!(
             "UPDATE webhook_events AS e SET attempts = attempts + 1, last_attempt_at = ?2,
                     next_attempt_at = ?4
-             WHERE e.event_id = ?1 AND e.state = 'pending' AND e.next_attempt_at <= ?3
+             WHERE e.event_id = ?1 AND e.state = 'pending'
+               AND COALESCE(e.next_attempt_at, e.created_at) <= ?3
                AND {HEAD_OF_ORDER}
              RETURNING event_id, client_id, order_id, sequence, body, attempts, last_attempt_at"
         ),
@@ -152,7 +154,11 @@ pub async fn record(
 
 /// Pending events at the head of their order whose attempt was due before `cutoff_ms`
 /// (the sweeper sends these again), oldest first.
-pub async fn overdue(db: &D1Database, cutoff_ms: i64, limit: u32) -> Result<Vec<String>, StoreError> {
+pub async fn overdue(
+    db: &D1Database,
+    cutoff_ms: i64,
+    limit: u32,
+) -> Result<Vec<String>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         event_id: String,
@@ -161,8 +167,9 @@ pub async fn overdue(db: &D1Database, cutoff_ms: i64, limit: u32) -> Result<Vec<
         db,
         &format!(
             "SELECT e.event_id FROM webhook_events e
-             WHERE e.next_attempt_at <= ?1 AND e.state = 'pending' AND {HEAD_OF_ORDER}
-             ORDER BY e.next_attempt_at LIMIT ?2"
+             WHERE e.state = 'pending' AND COALESCE(e.next_attempt_at, e.created_at) <= ?1
+               AND {HEAD_OF_ORDER}
+             ORDER BY COALESCE(e.next_attempt_at, e.created_at) LIMIT ?2"
         ),
         cutoff_ms,
         limit
@@ -202,7 +209,8 @@ pub struct EventRow {
     pub created_at: i64,
 }
 
-const EVENT_COLUMNS: &str = "event_id, order_id, sequence, body, state, attempts, last_attempt_at, \
+const EVENT_COLUMNS: &str =
+    "event_id, order_id, sequence, body, state, attempts, last_attempt_at, \
     next_attempt_at, delivered_at, last_error, created_at";
 
 /// Which of a client's events a list returns; `None` does not filter.
