@@ -61,10 +61,19 @@ fn view(d: DeadLetter) -> Result<DeadLetterResponse, ApiError> {
 /// `GET /v1/admin/dead-letters[?all=true]`: those not replayed yet (all with `all`).
 pub async fn list(req: &Request, env: &Env) -> Result<Response, ApiError> {
     require_admin(req, env)?;
-    let all = req
-        .url()?
-        .query_pairs()
-        .any(|(k, v)| k == "all" && v == "true");
+    let mut all = false;
+    for (name, value) in req.url()?.query_pairs() {
+        match (name.as_ref(), value.as_ref()) {
+            ("all", "true") => all = true,
+            ("all", "false") => all = false,
+            _ => {
+                return Err(ApiError::InvalidParameter {
+                    name: "query",
+                    detail: "only `all`, true or false".into(),
+                })
+            }
+        }
+    }
     let rows = store::outbox::dead_letters(&env.d1("DB")?, all, 100).await?;
     let dead_letters = rows.into_iter().map(view).collect::<Result<_, _>>()?;
     crate::routes::json(200, &DeadLettersPage { dead_letters })

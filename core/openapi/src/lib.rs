@@ -634,7 +634,7 @@ pub fn operations() -> Vec<Operation> {
             }],
             request: None,
             success: ok(200, "OK", of::<api::DeadLettersPage>),
-            problems: vec![(401, UNAUTHORIZED)],
+            problems: vec![(400, "invalid_parameter"), (401, UNAUTHORIZED)],
         },
         Operation {
             id: "replayDeadLetter",

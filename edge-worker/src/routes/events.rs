@@ -42,11 +42,9 @@ fn view(row: EventRow) -> Result<EventResponse, ApiError> {
             state,
             attempts: row.attempts,
             last_attempt_at: row.last_attempt_at.map(ids::time_of),
-            // Only a pending event has a next attempt.
-            next_attempt_at: row
-                .next_attempt_at
-                .filter(|_| state == DeliveryState::Pending)
-                .map(ids::time_of),
+            // Only a pending event has a next attempt; a new one is due when created.
+            next_attempt_at: (state == DeliveryState::Pending)
+                .then(|| ids::time_of(row.next_attempt_at.unwrap_or(row.created_at))),
             delivered_at: row.delivered_at.map(ids::time_of),
             last_error: row.last_error,
         },
@@ -78,11 +76,8 @@ fn parse_query(url: &Url) -> Result<ListQuery, ApiError> {
                     })?;
             }
             "order_id" => {
-                let ok = value.len() <= 64
-                    && !value.is_empty()
-                    && value.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-                if !ok {
-                    return Err(invalid("order_id", "an order id (a UUID)"));
+                if !is_order_id(&value) {
+                    return Err(invalid("order_id", "an order id (a version 4 UUID)"));
                 }
                 q.filter.order_id = Some(value.into_owned());
             }
@@ -121,6 +116,19 @@ fn parse_query(url: &Url) -> Result<ListQuery, ApiError> {
         }
     }
     Ok(q)
+}
+
+/// An order id as orders are identified: a lower-case version 4 UUID.
+fn is_order_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    let hex = |i: usize| b[i].is_ascii_digit() || (b'a'..=b'f').contains(&b[i]);
+    b.len() == 36
+        && (0..36).all(|i| match i {
+            8 | 13 | 18 | 23 => b[i] == b'-',
+            14 => b[i] == b'4',
+            19 => matches!(b[i], b'8' | b'9' | b'a' | b'b'),
+            _ => hex(i),
+        })
 }
 
 /// Opaque to callers: hex of `{created_at}:{event_id}` of the last event returned.
@@ -209,5 +217,13 @@ mod tests {
         let c = decode_cursor(&encode_cursor(1_795_622_977_414, "evt_ab12")).unwrap();
         assert_eq!(c, (1_795_622_977_414, "evt_ab12".to_owned()));
         assert!(decode_cursor("zz").is_none());
+    }
+
+    #[test]
+    fn only_version_4_uuids_are_order_ids() {
+        assert!(is_order_id("3f8a2c1e-5b7d-4e9f-a1c3-0d2e4f6a8b9c"));
+        assert!(!is_order_id("3f8a2c1e-5b7d-3e9f-a1c3-0d2e4f6a8b9c"));
+        assert!(!is_order_id("3F8A2C1E-5B7D-4E9F-A1C3-0D2E4F6A8B9C"));
+        assert!(!is_order_id("abc"));
     }
 }

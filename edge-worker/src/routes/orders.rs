@@ -126,10 +126,10 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     match placement {
         Placement::Placed(order) => {
             crate::faults::after_batch(env, "place")?;
-            // Without a webhook URL the event is only kept in the table: nothing to deliver.
             // The order is committed: it is 201 even if the sends fail (the sweeper sends).
-            let deliver = config.webhook_url.as_ref().map(|_| event_id.as_str());
-            settlement::start(env, &order.id, deliver).await;
+            // The first event goes to the delivery queue even without a webhook URL, which
+            // records it as `no_endpoint` (and lets the order's next events through).
+            settlement::start(env, &order.id, Some(&event_id)).await;
             super::json(201, &*order)
         }
         Placement::DuplicateKey | Placement::LimitReached => {
