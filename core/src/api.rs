@@ -530,6 +530,128 @@ pub struct OrderStatusChanged {
     pub failure_reason: Option<FailureReason>,
 }
 
+/// Where the delivery of a webhook event stands.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not delivered yet; the next attempt is at `next_attempt_at`.
+    Pending,
+    /// A 2xx answer was received.
+    Delivered,
+    /// Given up: the retry schedule (about three days) ran out, or the endpoint answered
+    /// 410 Gone and is disabled. `POST /v1/events/{event_id}/redeliver` tries again.
+    Failed,
+    /// The client has no `webhook_url`: the event is only listed.
+    NoEndpoint,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 4] = [
+        DeliveryState::Pending,
+        DeliveryState::Delivered,
+        DeliveryState::Failed,
+        DeliveryState::NoEndpoint,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+            DeliveryState::NoEndpoint => "no_endpoint",
+        }
+    }
+}
+
+/// The delivery record of one event.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDelivery {
+    pub state: DeliveryState,
+    /// Attempts of the current schedule (a redelivery starts a new one).
+    pub attempts: u32,
+    pub last_attempt_at: Option<Timestamp>,
+    pub next_attempt_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    /// Why the last attempt failed (`HTTP 503`, a timeout, ...).
+    pub last_error: Option<String>,
+}
+
+/// A webhook event as `GET /v1/events` lists it: the body as POSTed (`payload`, whose
+/// `event_id` is the `webhook-id` header) and where its delivery stands.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventResponse {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::EventId"))]
+    pub id: String,
+    /// `order.status_changed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::OrderId"))]
+    pub order_id: String,
+    pub sequence: u32,
+    pub created_at: Timestamp,
+    pub delivery: EventDelivery,
+    pub payload: WebhookEvent,
+}
+
+/// `GET /v1/events`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsPage {
+    pub events: Vec<EventResponse>,
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::PageCursor>")
+    )]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /v1/webhook-endpoint`: the client's webhook endpoint and whether it is enabled
+/// (an endpoint that answered 410 Gone is disabled until its configuration is set again).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEndpointResponse {
+    pub url: Option<String>,
+    pub enabled: bool,
+    pub disabled_at: Option<Timestamp>,
+    pub disabled_reason: Option<String>,
+    /// `webhook-signature` scheme: `v1` (HMAC-SHA256, Standard Webhooks).
+    pub signature_scheme: String,
+}
+
+/// The job of a dead-lettered message: a settlement step of an order, or the delivery
+/// of an event.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum QueueJob {
+    Advance { order_id: String },
+    Deliver { event_id: String },
+}
+
+/// A message a queue gave up on (retried `max_retries` times), recorded from its
+/// dead-letter queue.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterResponse {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DeadLetterId"))]
+    pub id: String,
+    /// The queue the message was meant for.
+    pub queue: String,
+    pub job: QueueJob,
+    pub received_at: Timestamp,
+    pub replayed_at: Option<Timestamp>,
+}
+
+/// `GET /v1/admin/dead-letters`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLettersPage {
+    pub dead_letters: Vec<DeadLetterResponse>,
+}
+
 /// Every `code` an error answer of the API (and a `CoreError` of the npm package) can
 /// carry: the single list the OpenAPI document's `ErrorCode` enum is generated from.
 /// Codes are public API: add, never rename. A test of the worker checks that each of its

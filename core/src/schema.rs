@@ -154,3 +154,19 @@ impl JsonSchema for Timestamp {
         })
     }
 }
+
+string_format!(
+    /// A webhook event id: `evt_` and 32 hex digits (also its `webhook-id` header).
+    EventId,
+    r"^evt_[0-9a-f]{32}$",
+    36,
+    "evt_7c1e0a9b8d2f4c3e5a6b7d8e9f0a1b2c"
+);
+
+string_format!(
+    /// A dead letter's id: the id of the queue message that was dead-lettered.
+    DeadLetterId,
+    r"^[A-Za-z0-9_-]{1,128}$",
+    128,
+    "3f2a9c0d7b8e41f5a6c2d1e0b9a8f7c6"
+);

@@ -5,9 +5,11 @@
 //!   both to dispatch and to answer 405 with `Allow`; every handler returns
 //!   `Result<Response, ApiError>` and `problem.rs` turns each error into one
 //!   problem+json response, so this entry point never returns `Err`.
-//! - `queue`: the sandbox settlement steps and webhook deliveries (`settlement.rs`).
-//! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`), then
-//!   the retention of quotes, idempotency keys and webhook secrets (`retention.rs`).
+//! - `queue`: the settlement steps (`settlement.rs`), the webhook deliveries
+//!   (`delivery.rs`) and the two dead-letter queues (`dead_letters.rs`), by queue name.
+//! - `scheduled`: the rates refresh from the configured source (`routes/rates.rs`) and
+//!   the outbox sweeper (`sweeper.rs`), every minute.
+//!   Then the retention of quotes, idempotency keys and webhook secrets (`retention.rs`).
 //! - `RateLimiter`: the Durable Object counting each API key's requests (`ratelimit.rs`).
 //!
 //! Architecture invariants: only `store/` touches D1 and KV; every query of client data
@@ -22,6 +24,9 @@ mod access;
 mod auth;
 mod body;
 mod chain;
+mod dead_letters;
+mod delivery;
+mod faults;
 mod ids;
 mod mode;
 mod outbound;
@@ -33,11 +38,12 @@ mod routes;
 mod secrets;
 mod settlement;
 mod store;
+mod sweeper;
 mod webhook;
 
 use problem::ApiError;
 use routes::{
-    addresses, admin, config, health, held_payouts, keys, openapi, orders, quotes, rates,
+    addresses, admin, config, events, health, held_payouts, keys, openapi, orders, quotes, rates,
     webhook_secrets,
 };
 
@@ -181,6 +187,18 @@ static ROUTES: &[Route] = &[
     },
     Route {
         method: Method::Get,
+        pattern: "/v1/admin/dead-letters",
+        handler: |req, env, _| Box::pin(async move { dead_letters::list(&req, env).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/admin/dead-letters/{dead_letter_id}/replay",
+        handler: |req, env, p| {
+            Box::pin(async move { dead_letters::replay(&req, env, &p[0]).await })
+        },
+    },
+    Route {
+        method: Method::Get,
         pattern: "/v1/config",
         handler: |req, env, _| Box::pin(async move { config::get(&req, env).await }),
     },
@@ -230,6 +248,21 @@ static ROUTES: &[Route] = &[
         method: Method::Get,
         pattern: "/v1/orders/{order_id}",
         handler: |req, env, p| Box::pin(async move { orders::get(&req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/events",
+        handler: |req, env, _| Box::pin(async move { events::list(&req, env).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/events/{event_id}/redeliver",
+        handler: |req, env, p| Box::pin(async move { events::redeliver(&req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/webhook-endpoint",
+        handler: |req, env, _| Box::pin(async move { events::endpoint(&req, env).await }),
     },
 ];
 
@@ -329,8 +362,13 @@ async fn queue(
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(e) = rates::refresh_from_sources(&env).await {
+    let (refreshed, swept) =
+        futures_util::join!(rates::refresh_from_sources(&env), sweeper::sweep(&env));
+    if let Err(e) = refreshed {
         worker::console_error!("scheduled rates refresh failed: {e}");
+    }
+    if let Err(e) = swept {
+        worker::console_error!("scheduled outbox sweep failed: {e:?}");
     }
     if let Err(e) = retention::run(&env).await {
         worker::console_error!("scheduled retention failed: {e}");

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   BIP84, DESTINATION, admin, assertProblem, call, onboard, orderBody, placeOrder, sampleConfig, setRates,
 } from '../support/api.mjs';
-import { eventually, startFakeEsplora, startWebhookReceiver, verifySignature } from '../support/servers.mjs';
+import { eventually, startFakeEsplora, startWebhookReceiver, verifyWebhook } from '../support/servers.mjs';
 import { startWorker } from '../support/worker.mjs';
 
 let worker; let esplora; let hooks; let client;
@@ -66,7 +66,7 @@ describe('service', () => {
 describe('onboarding and configuration', () => {
   test('onboarding in sandbox mode returns a cx_test_ key and a webhook secret once, and the stored config', async () => {
     assert.match(client.api_key, /^cx_test_[0-9a-f]{32}$/);
-    assert.match(client.webhook_secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    assert.match(client.webhook_secret, /^whsec_[A-Za-z0-9+/]{43}=$/); // base64 of 32 bytes
     const r = await call(worker.url, 'GET', '/v1/config', { token: client.api_key });
     assert.equal(r.status, 200);
     assert.equal(r.body.webhook_url, hooks.url);
@@ -258,9 +258,10 @@ describe('an order from placement to completion', () => {
       return mine.length >= 4 ? mine : null;
     }, { timeoutMs: 40_000 });
     for (const e of events) {
-      assert.ok(verifySignature(e.headers['cryptoexchange-signature'], e.raw, client.webhook_secret), 'signature');
-      assert.ok(!verifySignature(e.headers['cryptoexchange-signature'], e.raw, 'whsec_wrong'));
+      assert.ok(verifyWebhook(client.webhook_secret, e.raw, e.headers), 'signature');
+      assert.ok(!verifyWebhook('whsec_d3Jvbmcgc2VjcmV0IGtleSBieXRlcw==', e.raw, e.headers));
       assert.match(e.body.event_id, /^evt_/);
+      assert.equal(e.headers['webhook-id'], e.body.event_id);
     }
     const bySeq = [...events].sort((a, b) => a.body.sequence - b.body.sequence);
     assert.deepEqual(bySeq.map((e) => e.body.sequence), [1, 2, 3, 4]);

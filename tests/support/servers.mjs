@@ -1,10 +1,12 @@
 // Loopback stand-ins for the outside world: a fake Esplora serving recorded answers
 // from tests/fixtures/esplora/, and a webhook receiver that records what it gets.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import standardwebhooks from 'standardwebhooks';
 import { ROOT } from './worker.mjs';
+
+const { Webhook } = standardwebhooks;
 
 const FIXTURES = join(ROOT, 'tests', 'fixtures', 'esplora');
 
@@ -41,40 +43,59 @@ export async function startFakeEsplora() {
 
 /**
  * Webhook receiver: records every POST (headers and raw body). `failFirst` answers 500
- * to that many deliveries first, to exercise retries.
+ * to that many deliveries first, to exercise retries. `mode` can be switched at any
+ * time: 'up' (204), 'down' (503), 'gone' (410), 'redirect' (302 to itself). With
+ * `secrets`, every delivery is verified with the npm `standardwebhooks` package
+ * (`verified: true` when one of the secrets verifies it) before it is answered.
  */
-export async function startWebhookReceiver({ failFirst = 0 } = {}) {
+export async function startWebhookReceiver({ failFirst = 0, secrets = [] } = {}) {
   const received = [];
+  const attempts = [];
   let failuresLeft = failFirst;
+  const receiver = { mode: 'up', secrets };
   const server = createServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
     req.on('data', (d) => { raw += d; });
     req.on('end', () => {
+      attempts.push({ at: Date.now(), mode: receiver.mode, id: req.headers['webhook-id'] });
+      if (receiver.mode === 'down') { res.writeHead(503).end('down'); return; }
+      if (receiver.mode === 'gone') { res.writeHead(410).end('gone'); return; }
+      if (receiver.mode === 'redirect') { res.writeHead(302, { location: req.url }).end(); return; }
       if (failuresLeft > 0) {
         failuresLeft -= 1;
         res.writeHead(500).end('try again');
         return;
       }
-      received.push({ headers: req.headers, raw, body: JSON.parse(raw) });
+      const verified = receiver.secrets.some((secret) => verifyWebhook(secret, raw, req.headers));
+      received.push({ headers: req.headers, raw, body: JSON.parse(raw), verified, at: Date.now() });
       res.writeHead(204).end();
     });
   });
   const port = await listen(server);
-  return {
+  return Object.assign(receiver, {
     url: `http://127.0.0.1:${port}/hooks`,
     received,
-    stop: () => new Promise((r) => server.close(r)),
-  };
+    attempts,
+    stop: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  });
 }
 
-/** Checks a `CryptoExchange-Signature: t=..,v1=..` header against the raw body. */
-export function verifySignature(header, raw, secret) {
-  const parts = Object.fromEntries(String(header).split(',').map((p) => p.split('=')));
-  if (!parts.t || !parts.v1) return false;
-  const expected = createHmac('sha256', secret).update(`${parts.t}.${raw}`).digest('hex');
-  return expected.length === parts.v1.length
-    && timingSafeEqual(Buffer.from(expected), Buffer.from(parts.v1));
+/**
+ * Verifies one delivery as a client would, with the npm `standardwebhooks` package
+ * (webhook-id, webhook-timestamp within 5 minutes, webhook-signature).
+ */
+export function verifyWebhook(secret, raw, headers) {
+  try {
+    new Webhook(secret).verify(raw, {
+      'webhook-id': headers['webhook-id'],
+      'webhook-timestamp': headers['webhook-timestamp'],
+      'webhook-signature': headers['webhook-signature'],
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */

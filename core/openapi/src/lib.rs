@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use cryptoexchange_core::api::{self, error_codes};
 use cryptoexchange_core::config::ClientConfig;
 use cryptoexchange_core::order::OrderStatus;
-use cryptoexchange_core::schema::{AddressString, CustomerId, IdempotencyKey, OrderId, PageCursor};
+use cryptoexchange_core::schema::{
+    AddressString, CustomerId, DeadLetterId, EventId, IdempotencyKey, OrderId, PageCursor,
+};
 use cryptoexchange_core::time::Timestamp;
 use cryptoexchange_core::{Crypto, Fiat, ValidAddress};
 use schemars::generate::{Contract, SchemaSettings};
@@ -114,6 +116,14 @@ fn client_id_schema(_: &mut SchemaGenerator) -> Schema {
 
 fn key_id_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "string", "maxLength": 64, "examples": ["key_0a1b2c3d4e5f60718293a4b5c6d7e8f9"] })
+}
+
+fn event_type_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "string", "enum": ["order.status_changed"] })
+}
+
+fn all_flag_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "string", "enum": ["true", "false"] })
 }
 
 fn limit_schema(_: &mut SchemaGenerator) -> Schema {
@@ -720,6 +730,115 @@ pub fn operations() -> Vec<Operation> {
                 (401, UNAUTHORIZED_CLIENT),
                 (404, "not_found: no such order of this client"),
             ],
+        },
+        Operation {
+            id: "listEvents",
+            method: "get",
+            path: "/v1/events",
+            summary: "The client's webhook events with their delivery state, newest first",
+            auth: Client,
+            params: vec![
+                Param {
+                    name: "limit",
+                    location: In::Query,
+                    required: false,
+                    description: "page size",
+                    schema: limit_schema,
+                },
+                Param {
+                    name: "cursor",
+                    location: In::Query,
+                    required: false,
+                    description: "`next_cursor` of the previous page",
+                    schema: of::<PageCursor>,
+                },
+                Param {
+                    name: "order_id",
+                    location: In::Query,
+                    required: false,
+                    description: "only the events of this order",
+                    schema: of::<OrderId>,
+                },
+                Param {
+                    name: "type",
+                    location: In::Query,
+                    required: false,
+                    description: "only events of this type",
+                    schema: event_type_schema,
+                },
+                Param {
+                    name: "delivery_state",
+                    location: In::Query,
+                    required: false,
+                    description: "only events whose delivery is in this state",
+                    schema: of::<api::DeliveryState>,
+                },
+            ],
+            request: None,
+            success: ok(200, "OK", of::<api::EventsPage>),
+            problems: vec![(400, "invalid_parameter"), (401, UNAUTHORIZED_CLIENT)],
+        },
+        Operation {
+            id: "redeliverEvent",
+            method: "post",
+            path: "/v1/events/{event_id}/redeliver",
+            summary: "Deliver an event again, now, with a fresh retry schedule (same webhook-id)",
+            auth: Client,
+            params: vec![path_param("event_id", "the event's id", of::<EventId>)],
+            request: None,
+            success: ok(
+                202,
+                "Accepted: the delivery is queued",
+                of::<api::EventResponse>,
+            ),
+            problems: vec![
+                (401, UNAUTHORIZED_CLIENT),
+                (404, "not_found: no such event of this client"),
+            ],
+        },
+        Operation {
+            id: "getWebhookEndpoint",
+            method: "get",
+            path: "/v1/webhook-endpoint",
+            summary: "The client's webhook endpoint: enabled, or disabled by a 410 Gone",
+            auth: Client,
+            params: vec![],
+            request: None,
+            success: ok(200, "OK", of::<api::WebhookEndpointResponse>),
+            problems: vec![(401, UNAUTHORIZED_CLIENT)],
+        },
+        Operation {
+            id: "listDeadLetters",
+            method: "get",
+            path: "/v1/admin/dead-letters",
+            summary: "Queue messages that were dead-lettered, newest first (not replayed yet \
+                      unless all=true)",
+            auth: Admin,
+            params: vec![Param {
+                name: "all",
+                location: In::Query,
+                required: false,
+                description: "`true`: the replayed ones too",
+                schema: all_flag_schema,
+            }],
+            request: None,
+            success: ok(200, "OK", of::<api::DeadLettersPage>),
+            problems: vec![(400, "invalid_parameter"), (401, UNAUTHORIZED)],
+        },
+        Operation {
+            id: "replayDeadLetter",
+            method: "post",
+            path: "/v1/admin/dead-letters/{dead_letter_id}/replay",
+            summary: "Send a dead-lettered job again (a webhook event is made due now)",
+            auth: Admin,
+            params: vec![path_param(
+                "dead_letter_id",
+                "the dead letter's id",
+                of::<DeadLetterId>,
+            )],
+            request: None,
+            success: ok(200, "OK", of::<api::DeadLetterResponse>),
+            problems: vec![(401, UNAUTHORIZED), (404, "not_found: no such dead letter")],
         },
     ]
 }

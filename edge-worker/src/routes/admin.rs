@@ -29,7 +29,7 @@ pub async fn create_client(mut req: Request, env: &Env) -> Result<Response, ApiE
     let client_id = ids::new_id("cli")?;
     // The first key has both scopes; more keys: POST /v1/admin/clients/{id}/api-keys.
     let key = super::keys::mint(env)?;
-    let webhook_secret = super::webhook_secrets::new_webhook_secret()?;
+    let webhook_secret = crate::webhook::new_secret()?;
     // Sealed under the master key; D1 never holds it in plain text.
     let master_keys = crate::secrets::MasterKeys::from_env(env)?;
     let now_ms = ids::now_ms();
@@ -84,16 +84,12 @@ pub async fn put_config(
 ) -> Result<Response, ApiError> {
     require_admin(&req, env)?;
     let config = check_config(read_json::<ClientConfig>(&mut req).await?)?;
-    if !clients::update_config(
-        &env.d1("DB")?,
-        client_id,
-        &config_json(&config)?,
-        ids::now_ms(),
-    )
-    .await?
-    {
+    let db = env.d1("DB")?;
+    if !clients::update_config(&db, client_id, &config_json(&config)?, ids::now_ms()).await? {
         return Err(ApiError::NotFound { what: "client" });
     }
+    // A new configuration enables a webhook endpoint disabled by a 410 Gone.
+    crate::store::webhooks::enable_endpoint(&db, client_id).await?;
     super::json(200, &config)
 }
 

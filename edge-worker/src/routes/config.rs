@@ -26,10 +26,6 @@ pub fn stored_config(client: &ClientRow) -> Result<ClientConfig, ApiError> {
         .map_err(|e| ApiError::internal(format!("stored config of {}: {e}", client.client_id)))
 }
 
-pub fn webhook_url(client: &ClientRow) -> Result<Option<String>, ApiError> {
-    Ok(stored_config(client)?.webhook_url)
-}
-
 /// The receive address (change 0) at `index` under a registered account xpub.
 pub fn derive_address(
     crypto: Crypto,

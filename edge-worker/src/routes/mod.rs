@@ -4,6 +4,7 @@
 pub mod addresses;
 pub mod admin;
 pub mod config;
+pub mod events;
 pub mod health;
 pub mod held_payouts;
 pub mod keys;

@@ -117,6 +117,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         None,
         now.unix_millis(),
     );
+    crate::faults::before_batch(env, "place")?;
     let placement = store::orders::place(
         &db,
         &client.client_id,
@@ -131,9 +132,11 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     .await?;
     match placement {
         Placement::Placed(order) => {
-            // Without a webhook URL the event is only kept in the table: nothing to deliver.
-            let deliver = config.webhook_url.as_ref().map(|_| event_id.as_str());
-            settlement::start(env, &client.client_id, &order, deliver).await?;
+            crate::faults::after_batch(env, "place")?;
+            // The order is committed: it is 201 even if the sends fail (the sweeper sends).
+            // The first event goes to the delivery queue even without a webhook URL, which
+            // records it as `no_endpoint` (and lets the order's next events through).
+            settlement::start(env, &order.id, Some(&event_id)).await;
             super::json(201, &*order)
         }
         Placement::DuplicateKey | Placement::LimitReached => {

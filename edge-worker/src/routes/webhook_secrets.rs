@@ -2,8 +2,6 @@
 //! operator with an overlap during which both the old and the new secret sign, listed
 //! (without the secrets) by the client.
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
 use cryptoexchange_core::api::{
     ApiScope, RotateWebhookSecretRequest, RotatedWebhookSecret, WebhookSecretInfo,
     WebhookSecretList,
@@ -19,13 +17,6 @@ use crate::store::webhook_secrets::{self, SecretRow};
 
 /// A client has this long to switch its receiver to a new secret, by default.
 pub const DEFAULT_OVERLAP_SECONDS: u32 = 86_400;
-
-/// A new secret as Standard Webhooks writes them: `whsec_` + base64 of 32 random bytes.
-pub fn new_webhook_secret() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
-    Ok(format!("whsec_{}", BASE64.encode(bytes)))
-}
 
 fn info(row: &SecretRow) -> WebhookSecretInfo {
     WebhookSecretInfo {
@@ -51,7 +42,7 @@ pub async fn rotate(mut req: Request, env: &Env, client_id: &str) -> Result<Resp
     let client = crate::store::clients::by_id(&db, client_id)
         .await?
         .ok_or(ApiError::NotFound { what: "client" })?;
-    let secret = new_webhook_secret()?;
+    let secret = crate::webhook::new_secret()?;
     let now_ms = ids::now_ms();
     let rotated = webhook_secrets::rotate(
         &db,

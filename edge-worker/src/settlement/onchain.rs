@@ -58,7 +58,7 @@ use crate::store::{self, orders::OrderRow, payouts};
 use crate::webhook;
 
 /// Seconds between two runs for an unfinished live order.
-const STEP_SECONDS: u32 = 2;
+pub(crate) const STEP_SECONDS: u32 = 2;
 const RECEIVE: KeyPath = KeyPath { chain: 0, index: 0 };
 const CHANGE: KeyPath = KeyPath { chain: 1, index: 0 };
 const MAX_PAYOUTS: u32 = 50;

@@ -9,6 +9,7 @@ use super::StoreError;
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClientRow {
     pub client_id: String,
+    #[allow(dead_code)] // webhook deliveries read it with the event (store::webhooks::claim)
     pub webhook_secret: String,
     pub config_json: String,
     /// The key the client was found by (absent when read by id).

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod clients;
 pub mod ledger;
 pub mod orders;
+pub mod outbox;
 pub mod payouts;
 pub mod quotes;
 pub mod rates;

@@ -10,7 +10,7 @@ use cryptoexchange_core::order::{FailureReason, OrderStatus};
 use cryptoexchange_core::placement::{NewOrder, PriorUse};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::{query, D1Database, D1PreparedStatement, D1Result};
+use worker::{query, D1Database, D1PreparedStatement};
 
 use super::clients::ClientRow;
 use super::{changes, is_unique_violation, StoreError};
@@ -566,32 +566,15 @@ pub struct LedgerEntry<'a> {
 
 /// Applies a transition; false when the order had already moved (nothing written).
 pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, StoreError> {
-    Ok(transition_step(db, t).await?.is_some())
-}
-
-/// A transition that was written, with what the step after it needs to know.
-#[derive(Debug, Clone, Copy)]
-pub struct Applied {
-    /// The client has a webhook URL: the new event is to be delivered.
-    pub webhook: bool,
-}
-
-/// [`transition`] that also reads, in the same batch, whether the client has a webhook
-/// URL, so a settlement step is one D1 round trip. None when the order had moved.
-pub async fn transition_step(
-    db: &D1Database,
-    t: &Transition<'_>,
-) -> Result<Option<Applied>, StoreError> {
     let results = match db.batch(transition_statements(db, t)?).await {
         Ok(results) => results,
-        Err(e) if is_unique_violation(&e) => return Ok(None),
+        Err(e) if is_unique_violation(&e) => return Ok(false),
         Err(e) => return Err(e.into()),
     };
-    transition_outcome(&results)
+    Ok(results.first().map(changes).transpose()?.unwrap_or(0) == 1)
 }
 
-/// The statements of one transition, to run alone or in one batch with other orders'
-/// ([`transitions`]): the guarded update first, the client's webhook setting last.
+/// The statements of one transition: the guarded update first (its `changes` decide).
 fn transition_statements(
     db: &D1Database,
     t: &Transition<'_>,
@@ -600,7 +583,7 @@ fn transition_statements(
     let update = query!(
         db,
         "UPDATE orders SET status = ?4, tx_id = COALESCE(?5, tx_id), failure_reason = ?6,
-                event_sequence = event_sequence + 1, updated_at = ?7
+                event_sequence = event_sequence + 1, updated_at = ?7, next_step_at = NULL
          WHERE order_id = ?1 AND status = ?2 AND event_sequence = ?3",
         t.order_id,
         t.from_status,
@@ -636,12 +619,6 @@ fn transition_statements(
             to_sequence
         )?);
     }
-    statements.push(query!(
-        db,
-        "SELECT json_extract(config_json, '$.webhook_url') IS NOT NULL AS webhook
-         FROM clients WHERE client_id = ?1",
-        t.client_id
-    )?);
     Ok(statements)
 }
 
@@ -674,50 +651,4 @@ fn release_spend(
         not_counted = not_counted_statuses()
     );
     Ok(query!(db, &sql, order_id, sequence)?)
-}
-
-/// The outcome of one transition from its statements' results.
-fn transition_outcome(results: &[D1Result]) -> Result<Option<Applied>, StoreError> {
-    if results.first().map(changes).transpose()?.unwrap_or(0) != 1 {
-        return Ok(None);
-    }
-    #[derive(Deserialize)]
-    struct Webhook {
-        webhook: u8,
-    }
-    let webhook = match results.last() {
-        Some(r) => r
-            .results::<Webhook>()?
-            .pop()
-            .is_some_and(|w| w.webhook == 1),
-        None => false,
-    };
-    Ok(Some(Applied { webhook }))
-}
-
-/// Several orders' transitions in one D1 batch (one round trip for a whole queue batch
-/// of settlement steps): the outcome of each, in order. Err when the batch failed as a
-/// whole (nothing written; e.g. one of them raced another writer): take them one by one.
-pub async fn transitions(
-    db: &D1Database,
-    ts: &[Transition<'_>],
-) -> Result<Vec<Option<Applied>>, StoreError> {
-    let mut statements = Vec::new();
-    let mut counts = Vec::with_capacity(ts.len());
-    for t in ts {
-        let mine = transition_statements(db, t)?;
-        counts.push(mine.len());
-        statements.extend(mine);
-    }
-    let results = db.batch(statements).await?;
-    let mut outcomes = Vec::with_capacity(ts.len());
-    let mut at = 0;
-    for n in counts {
-        let mine = results
-            .get(at..at + n)
-            .ok_or_else(|| StoreError::corrupt("fewer batch results than statements"))?;
-        outcomes.push(transition_outcome(mine)?);
-        at += n;
-    }
-    Ok(outcomes)
 }
