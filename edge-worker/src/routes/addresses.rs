@@ -69,8 +69,9 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     let db = env.d1("DB")?;
     let gap_limit = gap_limit(env);
     // A lost race (another request took the index or gave this customer an address)
-    // reads the facts again; three rounds are plenty.
-    for _ in 0..3 {
+    // reads the facts again. Each lost round means another request took an address, so
+    // within gap-limit rounds this one wins or finds the gap full.
+    for _ in 0..gap_limit.min(50) + 3 {
         let facts = store::addresses::allocation_facts(
             &db,
             &client.client_id,
@@ -104,9 +105,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
             Allocation::Refused => continue,
         }
     }
-    Err(ApiError::internal(
-        "address allocation lost three races in a row",
-    ))
+    Err(ApiError::internal("address allocation kept losing races"))
 }
 
 /// The wallet gap limit (`ADDRESS_GAP_LIMIT`, default 20 as BIP-44 says): the most
