@@ -793,6 +793,7 @@ pub fn error_codes() -> Vec<&'static str> {
         "invalid_refund_address",
         "sell_status_conflict",
         "payout_reference_mismatch",
+        "invalid_report",
         "unknown_status",
     ];
     codes.extend(address_error_codes());

@@ -30,7 +30,7 @@ mod store;
 mod webhook;
 
 use problem::ApiError;
-use routes::{addresses, admin, config, health, openapi, orders, quotes, rates};
+use routes::{addresses, admin, config, health, openapi, orders, quotes, rates, sell};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -142,6 +142,24 @@ static ROUTES: &[Route] = &[
         method: Method::Get,
         pattern: "/v1/orders/{order_id}",
         handler: |req, env, p| Box::pin(async move { orders::get(&req, env, &p[0]).await }),
+    },
+    // Selling (issue 13, routes/sell.rs); sell quotes and placements share the buy routes.
+    Route {
+        method: Method::Post,
+        pattern: "/v1/sandbox/orders/{order_id}/deposit",
+        handler: |req, env, p| {
+            Box::pin(async move { sell::sandbox_deposit(req, env, &p[0]).await })
+        },
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/orders/{order_id}/fiat-payout",
+        handler: |req, env, p| Box::pin(async move { sell::fiat_payout(req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/orders/{order_id}/refund",
+        handler: |req, env, p| Box::pin(async move { sell::refund(req, env, &p[0]).await }),
     },
 ];
 

@@ -5,6 +5,7 @@
 //! - [`policy`]: the amount policy (tolerance, deadline, watch window, depths).
 //! - [`watch`]: what the deposits seen mean for the order (one pure decision).
 //! - [`placement`]: placing a sell order from every fact read for it.
+//! - [`lifecycle`]: every later change: deposits seen, payout and refund reports.
 //!
 //! Buys and sells are rows of the same orders table and count together against the
 //! same limits, by the same guarded insert (docs/pricing.md, "Selling").
@@ -18,6 +19,7 @@ use crate::error::{DomainError, ErrorKind};
 use crate::limits::LimitError;
 use crate::quote::QuoteError;
 
+pub mod lifecycle;
 pub mod placement;
 pub mod policy;
 pub mod pricing;
@@ -45,6 +47,11 @@ pub enum SellError {
     SellStatusConflict {
         status: status::SellStatus,
         expected: Vec<status::SellStatus>,
+    },
+    /// A reference, reason or txid missing, empty or too long.
+    InvalidReport {
+        field: &'static str,
+        max_chars: usize,
     },
     /// The payout was already confirmed with another reference.
     PayoutReferenceMismatch { reference: String },
@@ -97,6 +104,9 @@ impl fmt::Display for SellError {
                     "the sell order is {status}; this needs it {}",
                     names.join(" or ")
                 )
+            }
+            SellError::InvalidReport { field, max_chars } => {
+                write!(f, "{field} must be given, with 1 to {max_chars} characters")
             }
             SellError::PayoutReferenceMismatch { reference } => write!(
                 f,

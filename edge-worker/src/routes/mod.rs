@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod orders;
 pub mod quotes;
 pub mod rates;
+pub mod sell;
 
 use serde::Serialize;
 use worker::Response;

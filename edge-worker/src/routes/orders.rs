@@ -44,10 +44,29 @@ struct Parsed {
     request: PlaceOrderRequest,
 }
 
+/// A sell placement's Idempotency-Key and body (with the path's customer id), or None
+/// for a buy.
+fn sell_body(
+    req: &Request,
+    bytes: &[u8],
+    customer: &str,
+) -> Option<Result<(String, Value), ApiError>> {
+    let peek: Value = serde_json::from_slice(bytes).ok()?;
+    if !super::sell::is_sell(&peek) {
+        return None;
+    }
+    Some((|| {
+        let customer_id = super::customer_id(customer)?;
+        let key = idempotency_key(req)?;
+        Ok((key, request_body(bytes, &customer_id)?))
+    })())
+}
+
 fn parse_placement(req: &Request, bytes: &[u8], customer: &str) -> Result<Parsed, ApiError> {
     let customer_id = super::customer_id(customer)?;
     let key = idempotency_key(req)?;
-    let body = request_body(bytes, &customer_id)?;
+    let mut body = request_body(bytes, &customer_id)?;
+    super::sell::strip_buy_side(&mut body);
     // The fingerprint covers the whole request as parsed (keys sorted), so a retry
     // that only reorders or re-spaces the JSON is still the same request.
     let fingerprint = sha256_hex(body.to_string().as_bytes());
@@ -62,7 +81,21 @@ fn parse_placement(req: &Request, bytes: &[u8], customer: &str) -> Result<Parsed
 
 pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
     let digest = key_digest(&req, env)?;
-    let parsed = match read_bytes(&mut req).await {
+    let bytes = read_bytes(&mut req).await;
+    // `side: "sell"`: the sell placement (routes/sell.rs), same key and customer rules.
+    if let Ok(bytes) = &bytes {
+        if let Some(sell) = sell_body(&req, bytes, customer) {
+            let (key, body) = match sell {
+                Ok(parts) => parts,
+                Err(e) => {
+                    client_of_digest(env, &digest).await?;
+                    return Err(e);
+                }
+            };
+            return super::sell::place(env, &digest, &key, body).await;
+        }
+    }
+    let parsed = match bytes {
         Ok(bytes) => parse_placement(&req, &bytes, customer),
         Err(e) => Err(e),
     };
@@ -248,7 +281,13 @@ pub async fn get(req: &Request, env: &Env, order_id: &str) -> Result<Response, A
     let digest = key_digest(req, env)?;
     let (client, order) = store::orders::get_for_key(&env.d1("DB")?, &digest, order_id).await?;
     client.ok_or(ApiError::Unauthorized)?;
-    super::json(200, &order.ok_or(ApiError::NotFound { what: "order" })?)
+    match order {
+        Some(order) => super::json(200, &order),
+        // Not a buy: perhaps a sell order (routes/sell.rs).
+        None => super::sell::get(env, &digest, order_id)
+            .await?
+            .ok_or(ApiError::NotFound { what: "order" }),
+    }
 }
 
 pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, ApiError> {

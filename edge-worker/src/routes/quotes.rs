@@ -14,8 +14,14 @@ use crate::problem::ApiError;
 use crate::store;
 
 pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+    let mut body: serde_json::Value = read_json(&mut req).await?;
+    if super::sell::is_sell(&body) {
+        return super::sell::create_quote(&req, env, body).await;
+    }
+    super::sell::strip_buy_side(&mut body);
     let client = require_client(&req, env).await?;
-    let request: QuoteRequest = read_json(&mut req).await?;
+    let request: QuoteRequest = serde_json::from_value(body)
+        .map_err(|e| ApiError::malformed(format!("invalid quote request: {e}")))?;
     let config = stored_config(&client)?;
     let now = ids::now();
     let rates = latest_response(env, now, config.max_rate_age_seconds).await?;

@@ -10,6 +10,7 @@ pub mod orders;
 pub mod payouts;
 pub mod quotes;
 pub mod rates;
+pub mod sell;
 pub mod webhooks;
 
 use std::fmt;

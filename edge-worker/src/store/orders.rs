@@ -369,7 +369,7 @@ pub async fn get_for_key(
         db,
         &format!(
             "SELECT {WITH_HISTORY} FROM orders o
-             WHERE o.order_id = ?2 AND o.client_id = {CLIENT_OF_KEY}"
+             WHERE o.order_id = ?2 AND o.client_id = {CLIENT_OF_KEY} AND o.side = 'buy'"
         ),
         key_digest,
         order_id
@@ -429,6 +429,8 @@ pub async fn list(
     let mut conditions = vec![
         "o.client_id = ?1".to_owned(),
         "o.customer_id = ?2".to_owned(),
+        // Sell orders (migration 0006) have their own shape: GET /v1/orders/{id} shows them.
+        "o.side = 'buy'".to_owned(),
     ];
     let mut values: Vec<JsValue> = vec![client_id.into(), customer_id.into()];
     let mut when = |condition: &str, value: JsValue| {
