@@ -573,7 +573,8 @@ pub struct SellDeposit {
 pub struct SellStatusChange {
     pub status: crate::sell::SellStatus,
     pub at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The order's exception when it took this status.
+    #[serde(default)]
     pub exception: Option<crate::sell::SellException>,
 }
 
@@ -703,6 +704,43 @@ pub struct SellWebhookEvent {
     pub created_at: Timestamp,
     pub livemode: bool,
     pub data: SellOrderResponse,
+}
+
+/// The body of `POST /v1/quotes` as documented: a buy (no `side`, or `"buy"`) or a sell.
+/// Documentation only: the worker reads `side` and parses the one type it names.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema, Deserialize)]
+#[serde(untagged)]
+pub enum AnyQuoteRequest {
+    Buy(QuoteRequest),
+    Sell(SellQuoteRequest),
+}
+
+/// A quote of either side, as documented.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema, Serialize)]
+#[serde(untagged)]
+pub enum AnyQuoteResponse {
+    Buy(QuoteResponse),
+    Sell(SellQuoteResponse),
+}
+
+/// The body of `POST /v1/customers/{customer_id}/orders` as documented.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema, Deserialize)]
+#[serde(untagged)]
+pub enum AnyPlaceOrderRequest {
+    Buy(PlaceOrderRequest),
+    Sell(PlaceSellOrderRequest),
+}
+
+/// An order of either side, as documented.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema, Serialize)]
+#[serde(untagged)]
+pub enum AnyOrderResponse {
+    Buy(OrderResponse),
+    Sell(SellOrderResponse),
 }
 
 /// Every `code` an error answer of the API (and a `CoreError` of the npm package) can

@@ -271,9 +271,9 @@ pub fn can_transition(
 #[wasm_bindgen(js_name = nextStatuses, unchecked_return_type = "(OrderStatus | SellStatus)[]")]
 pub fn next_statuses(
     #[wasm_bindgen(unchecked_param_type = "OrderStatus | SellStatus")] status: &str,
-    #[wasm_bindgen(unchecked_param_type = "Side | undefined")] side: Option<String>,
+    #[wasm_bindgen(unchecked_param_type = "Side | undefined")] side: JsValue,
 ) -> Result<JsValue, JsValue> {
-    if is_sell(side.as_deref())? {
+    if is_sell(&side)? {
         return to_js(&crate::sell::status::next_sell_statuses(parse_sell_status(
             status,
         )?));
@@ -292,16 +292,18 @@ pub fn next_statuses(
 #[wasm_bindgen(js_name = isFinalStatus)]
 pub fn is_final_status(
     #[wasm_bindgen(unchecked_param_type = "OrderStatus | SellStatus")] status: &str,
-    #[wasm_bindgen(unchecked_param_type = "Side | undefined")] side: Option<String>,
+    #[wasm_bindgen(unchecked_param_type = "Side | undefined")] side: JsValue,
 ) -> Result<bool, JsValue> {
-    if is_sell(side.as_deref())? {
+    if is_sell(&side)? {
         return Ok(parse_sell_status(status)?.is_final());
     }
     Ok(parse_status(status)?.is_final())
 }
 
-fn is_sell(side: Option<&str>) -> Result<bool, JsValue> {
-    match side {
+/// `side` as a JS value: only a string names a side, so that `statuses.filter(isFinalStatus)`
+/// (which passes an index second) keeps asking about buys.
+fn is_sell(side: &JsValue) -> Result<bool, JsValue> {
+    match side.as_string().as_deref() {
         None | Some("buy") => Ok(false),
         Some("sell") => Ok(true),
         Some(other) => Err(coded("invalid_input", format!("unknown side {other:?}"))),

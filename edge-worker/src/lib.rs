@@ -25,6 +25,7 @@ mod outbound;
 mod problem;
 mod rates_sources;
 mod routes;
+mod sell_watch;
 mod settlement;
 mod store;
 mod webhook;
@@ -261,5 +262,9 @@ async fn queue(
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = rates::refresh_from_sources(&env).await {
         worker::console_error!("scheduled rates refresh failed: {e}");
+    }
+    // Live sell orders' deposits (issue 13).
+    if let Err(e) = sell::watch_all(&env).await {
+        worker::console_error!("scheduled sell deposit watch failed: {e}");
     }
 }

@@ -22,8 +22,13 @@ const SEQUENCE = [
   'getHealth', 'getOpenApi', 'createClient', 'getClientConfig', 'putClientConfig', 'setRates',
   'refreshRates', 'getConfig', 'getRates', 'createQuote', 'createCustomerAddress',
   'listCustomerAddresses', 'validateAddress', 'getAddressBalance', 'placeOrder', 'getOrder',
-  'listCustomerOrders',
+  'listCustomerOrders', 'simulateSandboxDeposit', 'reportFiatPayout', 'reportRefund',
 ];
+
+// The sell operations act on sell orders, placed for them (the placeOrder example is a buy).
+const SELL_ORDER_OF = {
+  simulateSandboxDeposit: 'sell_order_id', reportFiatPayout: 'sell_order_id', reportRefund: 'refund_order_id',
+};
 
 // Values the examples show in place of this run's own.
 const SHOWN = {
@@ -32,6 +37,8 @@ const SHOWN = {
   webhook_secret: 'whsec_4c1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f',
   order_id: '3f8a2c1e-5b7d-4e9f-a1c3-0d2e4f6a8b9c',
   quote_id: 'quo_5e0c9d1b2a3f4e5d6c7b8a9f0e1d2c3b',
+  sell_order_id: '9b1d4e7a-2c3f-4a5b-8c6d-7e8f9a0b1c2d',
+  refund_order_id: '4d2e8f1a-6b3c-4d5e-9f7a-8b9c0d1e2f3a',
 };
 
 const operations = new Map();
@@ -62,7 +69,7 @@ function request(id, example) {
   const req = example.request ?? {};
   const params = { ...req.path };
   if (params.client_id) params.client_id = run.client_id;
-  if (params.order_id) params.order_id = run.order_id;
+  if (params.order_id) params.order_id = SELL_ORDER_OF[id] ? run[SELL_ORDER_OF[id]] : run.order_id;
   let url = path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
   const query = new URLSearchParams(Object.entries(req.query ?? {}).map(([k, v]) => [k, String(v)]));
   if ([...query].length) url += `?${query}`;
@@ -97,6 +104,26 @@ function shown(body) {
   return JSON.parse(text);
 }
 
+/** A sell order for the sell examples, and one first paid late (requote_required) to refund. */
+async function placeSellOrders() {
+  const auth = { authorization: `Bearer ${run.api_key}`, 'idempotency-key': randomUUID() };
+  const body = {
+    side: 'sell', crypto: 'BTC', network: 'mainnet', fiat: 'EUR', amount: '0.01', amount_currency: 'BTC',
+    refund_address: 'bc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g',
+  };
+  const sell = await call(worker.url, 'POST', '/v1/customers/alice/orders', { headers: auth, body });
+  assert.equal(sell.status, 201, sell.text);
+  run.sell_order_id = sell.body.id;
+  auth['idempotency-key'] = randomUUID();
+  const late = await call(worker.url, 'POST', '/v1/customers/bob/orders', { headers: auth, body });
+  assert.equal(late.status, 201, late.text);
+  run.refund_order_id = late.body.id;
+  const d = await call(worker.url, 'POST', `/v1/sandbox/orders/${late.body.id}/deposit`, {
+    headers: { authorization: auth.authorization }, body: { amount: '0.01', late_seconds: 60 },
+  });
+  assert.equal(d.body.status, 'requote_required', d.text);
+}
+
 test('every operation of openapi.json has an example, and every example an operation', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
   assert.deepEqual([...files].sort(), [...operations.keys()].sort());
@@ -105,6 +132,7 @@ test('every operation of openapi.json has an example, and every example an opera
 
 test('every example request gets the answer its example response shows', async () => {
   for (const id of SEQUENCE) {
+    if (id === 'simulateSandboxDeposit') await placeSellOrders();
     const example = readExample(id);
     const req = request(id, example);
     if (id === 'getOrder') {

@@ -270,8 +270,49 @@ pub async fn get(env: &Env, digest: &str, order_id: &str) -> Result<Option<Respo
         return Ok(None);
     };
     let config = stored_config(&client)?;
-    let order = look(env, &config, stored, None, ids::now()).await?;
+    let now = ids::now();
+    let deposits = live_deposits(env, &stored, now).await?;
+    let order = look(env, &config, stored, deposits, now).await?;
     Ok(Some(super::json(200, &order)?))
+}
+
+/// A live order's deposits as the chain shows them now (None: a sandbox order, or one
+/// the watcher is done with: its stored deposits stand).
+async fn live_deposits(
+    env: &Env,
+    stored: &StoredSell,
+    now: Timestamp,
+) -> Result<Option<Vec<Deposit>>, ApiError> {
+    if !stored.order.livemode || !stored.order.status.is_watched() {
+        return Ok(None);
+    }
+    Ok(Some(
+        crate::sell_watch::chain_deposits(env, &stored.order, now).await?,
+    ))
+}
+
+/// The cron's look at every live sell order still watched (oldest first, a bounded
+/// batch per run); a failure of one order is logged and the others go on.
+pub async fn watch_all(env: &Env) -> Result<(), ApiError> {
+    if !crate::mode::SettlementMode::from_env(env)?.livemode() {
+        return Ok(());
+    }
+    let db = env.d1("DB")?;
+    for stored in store::sell::watched(&db, 50).await? {
+        let Some(client) = store::clients::by_id(&db, &stored.client_id).await? else {
+            continue;
+        };
+        let config = stored_config(&client)?;
+        let now = ids::now();
+        let result = match live_deposits(env, &stored, now).await {
+            Ok(deposits) => look(env, &config, stored, deposits, now).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            worker::console_error!("sell deposit watch: {e}");
+        }
+    }
+    Ok(())
 }
 
 /// Applies the deposits (the stored ones, or `deposits`) as of `now` (or the order's
@@ -511,7 +552,10 @@ async fn refreshed(
 ) -> Result<StoredSell, ApiError> {
     let now = ids::now();
     let clock_ms = stored.clock_ms.max(now.unix_millis());
-    let deposits = stored_deposits(&stored.order);
+    let deposits = match live_deposits(env, &stored, now).await? {
+        Some(d) => d,
+        None => stored_deposits(&stored.order),
+    };
     match apply_deposits(
         &stored.order,
         &deposits,
