@@ -75,10 +75,7 @@ pub async fn chain_deposits(
     let base = crate::chain::esplora_base_url(env, crypto)?;
     let address = &order.deposit_address;
     let txs_path = format!("/address/{address}/txs");
-    let (txs, tip) = futures_util::join!(
-        get(&base, &txs_path),
-        get(&base, "/blocks/tip/height")
-    );
+    let (txs, tip) = futures_util::join!(get(&base, &txs_path), get(&base, "/blocks/tip/height"));
     let txs: Vec<EsploraTx> = serde_json::from_str(&txs?).map_err(unavailable)?;
     let tip: u64 = tip?.trim().parse().map_err(unavailable)?;
     Ok(deposits_of(order, txs, tip, now, crypto.decimals()))
