@@ -573,9 +573,6 @@ pub struct SellDeposit {
 pub struct SellStatusChange {
     pub status: crate::sell::SellStatus,
     pub at: Timestamp,
-    /// The order's exception when it took this status.
-    #[serde(default)]
-    pub exception: Option<crate::sell::SellException>,
 }
 
 /// A sell order as returned by its placement, `GET /v1/orders/{order_id}` and the sell

@@ -56,7 +56,7 @@ function render(order) {
   $("sell-status").textContent = order.exception ? `${order.status} (${order.exception})` : order.status;
   $("sell-timeline").replaceChildren(...order.status_history.map((h) => {
     const li = document.createElement("li");
-    li.textContent = `${h.status}${h.exception ? ` (${h.exception})` : ""} — ${new Date(h.at).toLocaleTimeString()}`;
+    li.textContent = `${h.status} — ${new Date(h.at).toLocaleTimeString()}`;
     return li;
   }));
   $("simulate-deposit").disabled = order.status !== "awaiting_deposit" && order.status !== "underpaid";

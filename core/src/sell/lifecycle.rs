@@ -61,7 +61,6 @@ pub fn apply_deposits(
         next.status_history.push(SellStatusChange {
             status: *status,
             at: now,
-            exception: a.exception,
         });
     }
     if !a.path.is_empty() || a.exception.is_some() {
@@ -177,7 +176,6 @@ fn step(order: &mut SellOrderResponse, to: SellStatus, now: Timestamp) {
     order.status_history.push(SellStatusChange {
         status: to,
         at: now,
-        exception: order.exception,
     });
     order.updated_at = now;
 }

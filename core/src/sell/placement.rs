@@ -239,7 +239,6 @@ pub fn plan_sell_order(
         status_history: vec![SellStatusChange {
             status: SellStatus::AwaitingDeposit,
             at: facts.now,
-            exception: None,
         }],
         livemode: facts.livemode,
         created_at: facts.now,

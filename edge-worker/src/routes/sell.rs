@@ -15,7 +15,7 @@ use cryptoexchange_core::sell::placement::{
     plan_sell_order, SellPlacementFacts, SellPlan, SellPricing,
 };
 use cryptoexchange_core::sell::watch::Deposit;
-use cryptoexchange_core::sell::{estimate_sell, SellPolicy};
+use cryptoexchange_core::sell::{estimate_sell, SellPolicy, SellStatus};
 use cryptoexchange_core::time::Timestamp;
 use serde_json::Value;
 use worker::{Env, Request, Response};
@@ -298,7 +298,17 @@ pub async fn watch_all(env: &Env) -> Result<(), ApiError> {
         return Ok(());
     }
     let db = env.d1("DB")?;
+    let policy = policy(env)?;
     for stored in store::sell::watched(&db, 50).await? {
+        let window_over = stored
+            .order
+            .deadline
+            .checked_add_seconds(i64::from(policy.watch_window_seconds))
+            .is_some_and(|end| ids::now() > end);
+        if stored.order.status == SellStatus::Expired && window_over {
+            store::sell::unwatch(&db, &stored.order.id).await?;
+            continue;
+        }
         let Some(client) = store::clients::by_id(&db, &stored.client_id).await? else {
             continue;
         };

@@ -313,12 +313,13 @@ pub async fn get_for_key(
     Ok((client, order.map(SellRow::into_stored).transpose()?))
 }
 
-/// The sell orders the deposit watcher still looks at, oldest first.
+/// The live sell orders the deposit watcher still looks at, oldest first.
 pub async fn watched(db: &D1Database, limit: u32) -> Result<Vec<StoredSell>, StoreError> {
     let rows = query!(
         db,
-        "SELECT client_id, order_json, version, clock FROM sell_orders
-         WHERE watched = 1 ORDER BY created_at LIMIT ?1",
+        "SELECT s.client_id, s.order_json, s.version, s.clock FROM sell_orders s
+         JOIN orders o ON o.order_id = s.order_id AND o.livemode = 1
+         WHERE s.watched = 1 ORDER BY s.created_at LIMIT ?1",
         limit
     )?
     .all()
@@ -426,4 +427,17 @@ pub async fn by_id(db: &D1Database, order_id: &str) -> Result<Option<StoredSell>
     .await?
     .map(SellRow::into_stored)
     .transpose()
+}
+
+/// The watcher is done with an order (an expired one past its watch window): it leaves
+/// the cron's batch for good.
+pub async fn unwatch(db: &D1Database, order_id: &str) -> Result<(), StoreError> {
+    query!(
+        db,
+        "UPDATE sell_orders SET watched = 0 WHERE order_id = ?1",
+        order_id
+    )?
+    .run()
+    .await?;
+    Ok(())
 }
