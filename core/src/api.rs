@@ -480,6 +480,14 @@ pub enum Side {
     Sell,
 }
 
+/// The `side` of a sell request: only `"sell"` (a request without `side` is a buy).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SellSide {
+    Sell,
+}
+
 /// `POST /v1/quotes` with `side: "sell"` (and the input of `estimate` for a sell):
 /// `amount_currency` is the crypto ("I sell 0.01 BTC") or the fiat ("I want to
 /// receive 100.00 EUR").
@@ -487,7 +495,7 @@ pub enum Side {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SellQuoteRequest {
-    pub side: Side,
+    pub side: SellSide,
     #[cfg_attr(feature = "schema", schemars(with = "crate::Crypto"))]
     pub crypto: String,
     #[cfg_attr(feature = "schema", schemars(with = "crate::Network"))]
@@ -533,7 +541,7 @@ pub struct SellQuoteResponse {
 pub struct PlaceSellOrderRequest {
     #[cfg_attr(feature = "schema", schemars(skip))]
     pub customer_id: String,
-    pub side: Side,
+    pub side: SellSide,
     #[cfg_attr(feature = "schema", schemars(with = "crate::Crypto"))]
     pub crypto: String,
     #[cfg_attr(feature = "schema", schemars(with = "crate::Network"))]
@@ -703,7 +711,7 @@ pub struct SellWebhookEvent {
     pub data: SellOrderResponse,
 }
 
-/// The body of `POST /v1/quotes` as documented: a buy (no `side`, or `"buy"`) or a sell.
+/// The body of `POST /v1/quotes` as documented: a buy (no `side`) or a sell.
 /// Documentation only: the worker reads `side` and parses the one type it names.
 #[cfg(feature = "schema")]
 #[derive(schemars::JsonSchema, Deserialize)]

@@ -187,12 +187,6 @@ pub fn estimate(
             .map_err(|e| throw_error(&e))?;
         return to_js(&breakdown);
     }
-    let mut request = request;
-    if let Some(map) = request.as_object_mut() {
-        if map.get("side").and_then(|s| s.as_str()) == Some("buy") {
-            map.remove("side");
-        }
-    }
     let request: QuoteRequest = serde_json::from_value(request)
         .map_err(|e| coded("invalid_input", format!("quote request: {e}")))?;
     let breakdown = quote::estimate(&request, &rates, &config, now).map_err(|e| throw_error(&e))?;

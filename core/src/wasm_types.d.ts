@@ -162,7 +162,7 @@ export interface SellQuoteRequest {
   crypto: Currency;
   fiat: FiatCurrency;
   network: Network;
-  side: Side;
+  side: SellSide;
 }
 // END generated
 

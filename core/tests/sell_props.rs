@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use cryptoexchange_core::api::{
-    QuoteBreakdown, RateEntry, RatesResponse, SellQuoteBreakdown, SellQuoteRequest, Side,
+    QuoteBreakdown, RateEntry, RatesResponse, SellQuoteBreakdown, SellQuoteRequest, SellSide, Side,
 };
 use cryptoexchange_core::config::{ClientConfig, CryptoSettings, FiatSettings};
 use cryptoexchange_core::money::format_amount;
@@ -93,7 +93,7 @@ impl Market {
             )
         };
         let request = SellQuoteRequest {
-            side: Side::Sell,
+            side: SellSide::Sell,
             crypto: self.crypto.ticker().into(),
             network: "mainnet".into(),
             fiat: self.fiat.ticker().into(),

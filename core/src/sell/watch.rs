@@ -179,7 +179,7 @@ fn shortest_path(from: SellStatus, to: SellStatus) -> Option<Vec<SellStatus>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{SellQuoteRequest, Side};
+    use crate::api::{SellQuoteRequest, SellSide};
     use crate::config::tests::sample;
     use SellStatus::*;
 
@@ -196,7 +196,7 @@ mod tests {
         )
         .unwrap();
         let request = SellQuoteRequest {
-            side: Side::Sell,
+            side: SellSide::Sell,
             crypto: "BTC".into(),
             network: "mainnet".into(),
             fiat: "EUR".into(),

@@ -65,8 +65,7 @@ fn sell_body(
 fn parse_placement(req: &Request, bytes: &[u8], customer: &str) -> Result<Parsed, ApiError> {
     let customer_id = super::customer_id(customer)?;
     let key = idempotency_key(req)?;
-    let mut body = request_body(bytes, &customer_id)?;
-    super::sell::strip_buy_side(&mut body);
+    let body = request_body(bytes, &customer_id)?;
     // The fingerprint covers the whole request as parsed (keys sorted), so a retry
     // that only reorders or re-spaces the JSON is still the same request.
     let fingerprint = sha256_hex(body.to_string().as_bytes());

@@ -14,11 +14,10 @@ use crate::problem::ApiError;
 use crate::store;
 
 pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
-    let mut body: serde_json::Value = read_json(&mut req).await?;
+    let body: serde_json::Value = read_json(&mut req).await?;
     if super::sell::is_sell(&body) {
         return super::sell::create_quote(&req, env, body).await;
     }
-    super::sell::strip_buy_side(&mut body);
     let client = require_client(&req, env).await?;
     let request: QuoteRequest = serde_json::from_value(body)
         .map_err(|e| ApiError::malformed(format!("invalid quote request: {e}")))?;

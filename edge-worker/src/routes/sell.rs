@@ -50,15 +50,6 @@ pub fn is_sell(body: &Value) -> bool {
     body.get("side").and_then(Value::as_str) == Some("sell")
 }
 
-/// Drops `"side": "buy"` so that the buy types (which refuse unknown fields) take it.
-pub fn strip_buy_side(body: &mut Value) {
-    if let Value::Object(map) = body {
-        if map.get("side").and_then(Value::as_str) == Some("buy") {
-            map.remove("side");
-        }
-    }
-}
-
 /// `POST /v1/quotes` with `side: "sell"`.
 pub async fn create_quote(req: &Request, env: &Env, body: Value) -> Result<Response, ApiError> {
     let client = require_client(req, env).await?;
