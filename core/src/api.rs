@@ -646,7 +646,7 @@ pub struct SellOrderResponse {
 /// With `amount`: a new deposit (`confirmations`, default 0), first seen now, or
 /// `late_seconds` after the deadline. Without it: `tx_id` names a deposit whose
 /// `confirmations` change (a lower number is a reorganisation); `late_seconds` alone
-/// moves the order's clock past the deadline.
+/// moves the order's clock past the deadline; an empty body looks at the order as of now.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
