@@ -652,6 +652,285 @@ pub struct DeadLettersPage {
     pub dead_letters: Vec<DeadLetterResponse>,
 }
 
+/// Which way a quote or order trades: `buy` (fiat → crypto, the default) or `sell`
+/// (crypto → fiat).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    #[default]
+    Buy,
+    Sell,
+}
+
+/// The `side` of a sell request: only `"sell"` (a request without `side` is a buy).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SellSide {
+    Sell,
+}
+
+/// `POST /v1/quotes` with `side: "sell"` (and the input of `estimate` for a sell):
+/// `amount_currency` is the crypto ("I sell 0.01 BTC") or the fiat ("I want to
+/// receive 100.00 EUR").
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellQuoteRequest {
+    pub side: SellSide,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Crypto"))]
+    pub crypto: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Network"))]
+    pub network: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Fiat"))]
+    pub fiat: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
+    pub amount: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::AmountCurrency"))]
+    pub amount_currency: String,
+}
+
+/// A sell quote: the fields of [`QuoteBreakdown`] where `price` is mid × (1 − spread),
+/// `crypto_amount` is what the customer sends, `fiat_amount` what the customer is paid
+/// (fees deducted), and `crypto_value = fiat_amount + fees.total` exactly.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellQuoteBreakdown {
+    /// Always `sell`.
+    pub side: Side,
+    #[serde(flatten)]
+    pub quote: QuoteBreakdown,
+}
+
+/// `POST /v1/quotes` response for a sell.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellQuoteResponse {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::QuoteId"))]
+    pub id: String,
+    pub expires_at: Timestamp,
+    #[serde(default)]
+    pub livemode: bool,
+    #[serde(flatten)]
+    pub quote: SellQuoteBreakdown,
+}
+
+/// `POST /v1/customers/{customer_id}/orders` with `side: "sell"`: the customer sends
+/// crypto to a deposit address derived for this order and is paid fiat by the client.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceSellOrderRequest {
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub customer_id: String,
+    pub side: SellSide,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Crypto"))]
+    pub crypto: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Network"))]
+    pub network: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Fiat"))]
+    pub fiat: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
+    pub amount: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::AmountCurrency"))]
+    pub amount_currency: String,
+    /// Where the deposit goes back if the order cannot be paid out.
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::AddressString"))]
+    pub refund_address: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::QuoteId>"))]
+    pub quote_id: Option<String>,
+}
+
+/// One transfer seen at a sell order's deposit address.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellDeposit {
+    pub tx_id: String,
+    #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
+    pub amount: Decimal,
+    /// 0 while in the mempool.
+    pub confirmations: u32,
+    pub first_seen_at: Timestamp,
+    /// First seen after the deadline: never paid at the locked rate.
+    pub late: bool,
+}
+
+/// One step of a sell order's life.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellStatusChange {
+    pub status: crate::sell::SellStatus,
+    pub at: Timestamp,
+}
+
+/// A sell order as returned by its placement, `GET /v1/orders/{order_id}` and the sell
+/// endpoints. The pricing fields are the locked [`SellQuoteBreakdown`], flattened.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellOrderResponse {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::OrderId"))]
+    pub id: String,
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::CustomerId"))]
+    pub customer_id: String,
+    pub status: crate::sell::SellStatus,
+    /// `paid_partial`, `paid_over` or `paid_late`; null when the deposit is as expected.
+    pub exception: Option<crate::sell::SellException>,
+    /// Derived for this order from the client's registered xpub (watch-only).
+    pub deposit_address: String,
+    pub deposit_derivation_path: String,
+    /// Exactly what the customer is asked to send (= `crypto_amount`).
+    #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
+    pub expected_crypto_amount: Decimal,
+    /// The locked rate holds for deposits first seen until then.
+    pub deadline: Timestamp,
+    pub refund_address: String,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::QuoteId>"))]
+    pub quote_id: Option<String>,
+    #[serde(flatten)]
+    pub pricing: SellQuoteBreakdown,
+    /// Arrived by the deadline.
+    #[serde(with = "decimal_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::DecimalString"))]
+    pub received_crypto_amount: Decimal,
+    /// The fewest confirmations among the deposits counted.
+    pub confirmations: u32,
+    pub required_confirmations: u32,
+    pub deposits: Vec<SellDeposit>,
+    /// What the client is to pay the customer (set from `confirming` on).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::DecimalString>")
+    )]
+    pub payout_fiat_amount: Option<String>,
+    /// The client's reference of the fiat payout (from `completed`).
+    pub payout_reference: Option<String>,
+    /// Why the client's fiat payout failed (from `refund_due`).
+    pub payout_failure: Option<String>,
+    /// The part of an overpayment the client's wallet sends back (null: kept, being
+    /// below twice the network fee, or no overpayment).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::DecimalString>")
+    )]
+    pub excess_refund_crypto_amount: Option<String>,
+    /// The refund's transaction, as the client reported it (from `failed`).
+    pub refund_tx_id: Option<String>,
+    pub status_history: Vec<SellStatusChange>,
+    pub livemode: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// `POST /v1/sandbox/orders/{order_id}/deposit`: simulates the customer's transfer.
+/// With `amount`: a new deposit (`confirmations`, default 0), first seen now, or
+/// `late_seconds` after the deadline. Without it: `tx_id` names a deposit whose
+/// `confirmations` change (a lower number is a reorganisation); `late_seconds` alone
+/// moves the order's clock past the deadline; an empty body looks at the order as of now.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxDepositRequest {
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::DecimalString>")
+    )]
+    pub amount: Option<String>,
+    #[serde(default)]
+    pub confirmations: Option<u32>,
+    #[serde(default)]
+    pub tx_id: Option<String>,
+    #[serde(default)]
+    pub late_seconds: Option<u32>,
+}
+
+/// `POST /v1/orders/{order_id}/fiat-payout`: the client paid the customer (`paid`, with
+/// its reference; idempotent) or could not (`failed`, with a reason).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FiatPayoutRequest {
+    pub outcome: FiatPayoutOutcome,
+    /// The client's own reference of the payout (required when `paid`).
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Why it failed (required when `failed`).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FiatPayoutOutcome {
+    Paid,
+    Failed,
+}
+
+/// `POST /v1/orders/{order_id}/refund`: the client's wallet sent the deposit back to
+/// the refund address.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundSentRequest {
+    pub tx_id: String,
+}
+
+/// The body POSTed to the client's `webhook_url` on every sell order status change
+/// (`type`: `sell_order.status_changed`), signed as the buy events.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellWebhookEvent {
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub sequence: u32,
+    pub created_at: Timestamp,
+    pub livemode: bool,
+    pub data: SellOrderResponse,
+}
+
+/// The body of `POST /v1/quotes` as documented: a buy (no `side`) or a sell.
+/// Documentation only: the worker reads `side` and parses the one type it names.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema, Deserialize)]
+#[serde(untagged)]
+pub enum AnyQuoteRequest {
+    Buy(QuoteRequest),
+    Sell(SellQuoteRequest),
+}
+
+/// A quote of either side, as documented.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema, Serialize)]
+#[serde(untagged)]
+pub enum AnyQuoteResponse {
+    Buy(QuoteResponse),
+    Sell(SellQuoteResponse),
+}
+
+/// The body of `POST /v1/customers/{customer_id}/orders` as documented.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema, Deserialize)]
+#[serde(untagged)]
+pub enum AnyPlaceOrderRequest {
+    Buy(PlaceOrderRequest),
+    Sell(PlaceSellOrderRequest),
+}
+
+/// An order of either side, as documented.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema, Serialize)]
+#[serde(untagged)]
+pub enum AnyOrderResponse {
+    Buy(OrderResponse),
+    Sell(SellOrderResponse),
+}
+
 /// Every `code` an error answer of the API (and a `CoreError` of the npm package) can
 /// carry: the single list the OpenAPI document's `ErrorCode` enum is generated from.
 /// Codes are public API: add, never rename. A test of the worker checks that each of its
@@ -748,6 +1027,13 @@ pub fn error_codes() -> Vec<&'static str> {
         "invalid_change",
         "count_out_of_range",
         "derivation_failed",
+        // sell (core::sell)
+        "sell_not_supported",
+        "invalid_refund_address",
+        "sell_status_conflict",
+        "payout_reference_mismatch",
+        "invalid_report",
+        "unknown_status",
     ];
     codes.extend(address_error_codes());
     codes.sort_unstable();

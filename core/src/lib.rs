@@ -13,6 +13,8 @@
 //! - [`trade`]: what a quote or order asks to trade, checked against the configuration.
 //! - [`order`]: the order model and its status state machine.
 //! - [`placement`]: the decision on placing an order, from every fact read for it.
+//! - [`sell`]: selling crypto for fiat: sell quotes, the sell state machine, the amount
+//!   policy of deposits, the deposit watch decision and sell placement.
 //! - [`time`]: UTC instants in whole seconds, RFC 3339 on the wire.
 //! - [`error`]: what every error has: its code and facts as data, a message, a kind.
 //! - [`outflow`]: the daily outflow cap of the hot wallet and the operator's decision on
@@ -42,6 +44,7 @@ pub mod quote;
 pub mod rates;
 #[cfg(feature = "schema")]
 pub mod schema;
+pub mod sell;
 pub mod time;
 pub mod trade;
 pub mod wallet;

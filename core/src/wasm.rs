@@ -170,15 +170,25 @@ pub fn derive_from_xpub(
 /// `GET /v1/rates` and of `GET /v1/config`. `now` (RFC 3339) defaults to the clock.
 #[wasm_bindgen(unchecked_return_type = "QuoteBreakdown")]
 pub fn estimate(
-    #[wasm_bindgen(unchecked_param_type = "QuoteRequest")] request: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "QuoteRequest | SellQuoteRequest")] request: JsValue,
     #[wasm_bindgen(unchecked_param_type = "RatesResponse")] rates: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
     now: Option<String>,
 ) -> Result<JsValue, JsValue> {
-    let request: QuoteRequest = from_js(request, "quote request")?;
+    let request: serde_json::Value = from_js(request, "quote request")?;
     let rates: RatesResponse = from_js(rates, "rates")?;
     let config: ClientConfig = from_js(config, "client configuration")?;
     let now = parse_now(now.as_deref())?;
+    // `side: "sell"` prices a sale (core::sell), as `POST /v1/quotes` does.
+    if request.get("side").and_then(|s| s.as_str()) == Some("sell") {
+        let request: crate::api::SellQuoteRequest = serde_json::from_value(request)
+            .map_err(|e| coded("invalid_input", format!("quote request: {e}")))?;
+        let breakdown = crate::sell::estimate_sell(&request, &rates, &config, now)
+            .map_err(|e| throw_error(&e))?;
+        return to_js(&breakdown);
+    }
+    let request: QuoteRequest = serde_json::from_value(request)
+        .map_err(|e| coded("invalid_input", format!("quote request: {e}")))?;
     let breakdown = quote::estimate(&request, &rates, &config, now).map_err(|e| throw_error(&e))?;
     to_js(&breakdown)
 }
@@ -252,10 +262,16 @@ pub fn can_transition(
 }
 
 /// The statuses an order in `status` may move to next (none once final).
-#[wasm_bindgen(js_name = nextStatuses, unchecked_return_type = "OrderStatus[]")]
+#[wasm_bindgen(js_name = nextStatuses, unchecked_return_type = "(OrderStatus | SellStatus)[]")]
 pub fn next_statuses(
-    #[wasm_bindgen(unchecked_param_type = "OrderStatus")] status: &str,
+    #[wasm_bindgen(unchecked_param_type = "OrderStatus | SellStatus")] status: &str,
+    #[wasm_bindgen(unchecked_param_type = "Side | undefined")] side: JsValue,
 ) -> Result<JsValue, JsValue> {
+    if is_sell(&side)? {
+        return to_js(&crate::sell::status::next_sell_statuses(parse_sell_status(
+            status,
+        )?));
+    }
     let from = parse_status(status)?;
     let next: Vec<OrderStatus> = order::ALLOWED
         .iter()
@@ -265,12 +281,36 @@ pub fn next_statuses(
     to_js(&next)
 }
 
-/// Whether an order in `status` will never change again.
+/// Whether an order in `status` will never change again (`side`: "buy", the default,
+/// or "sell").
 #[wasm_bindgen(js_name = isFinalStatus)]
 pub fn is_final_status(
-    #[wasm_bindgen(unchecked_param_type = "OrderStatus")] status: &str,
+    #[wasm_bindgen(unchecked_param_type = "OrderStatus | SellStatus")] status: &str,
+    #[wasm_bindgen(unchecked_param_type = "Side | undefined")] side: JsValue,
 ) -> Result<bool, JsValue> {
+    if is_sell(&side)? {
+        return Ok(parse_sell_status(status)?.is_final());
+    }
     Ok(parse_status(status)?.is_final())
+}
+
+/// `side` as a JS value: only a string names a side, so that `statuses.filter(isFinalStatus)`
+/// (which passes an index second) keeps asking about buys.
+fn is_sell(side: &JsValue) -> Result<bool, JsValue> {
+    match side.as_string().as_deref() {
+        None | Some("buy") => Ok(false),
+        Some("sell") => Ok(true),
+        Some(other) => Err(coded("invalid_input", format!("unknown side {other:?}"))),
+    }
+}
+
+fn parse_sell_status(status: &str) -> Result<crate::sell::SellStatus, JsValue> {
+    crate::sell::SellStatus::parse(status).ok_or_else(|| {
+        coded(
+            "unknown_status",
+            format!("unknown sell order status {status:?}"),
+        )
+    })
 }
 
 fn parse_status(status: &str) -> Result<OrderStatus, JsValue> {

@@ -153,6 +153,19 @@ export interface QuoteBreakdown {
   rate_observed_at: Timestamp;
   rate_source: string;
 }
+/** Which way a quote or order trades: `buy` (fiat → crypto, the default) or `sell` (crypto → fiat). */
+export type Side = "buy" | "sell";
+/** Where a sell order is in its life. */
+export type SellStatus = "awaiting_deposit" | "confirming" | "underpaid" | "payout_pending" | "completed" | "expired" | "requote_required" | "refund_due" | "failed";
+/** `POST /v1/quotes` with `side: "sell"` (and the input of `estimate` for a sell): `amount_currency` is the crypto ("I sell 0.01 BTC") or the fiat ("I want to receive 100.00 EUR"). */
+export interface SellQuoteRequest {
+  amount: DecimalString;
+  amount_currency: AmountCurrency;
+  crypto: Currency;
+  fiat: FiatCurrency;
+  network: Network;
+  side: SellSide;
+}
 // END generated
 
 export type AddressErrorCode =

@@ -36,6 +36,7 @@ mod rates_sources;
 mod retention;
 mod routes;
 mod secrets;
+mod sell_watch;
 mod settlement;
 mod store;
 mod sweeper;
@@ -44,7 +45,7 @@ mod webhook;
 use problem::ApiError;
 use routes::{
     addresses, admin, config, events, health, held_payouts, keys, openapi, orders, quotes, rates,
-    webhook_secrets,
+    sell, webhook_secrets,
 };
 
 #[event(fetch)]
@@ -249,6 +250,24 @@ static ROUTES: &[Route] = &[
         pattern: "/v1/orders/{order_id}",
         handler: |req, env, p| Box::pin(async move { orders::get(&req, env, &p[0]).await }),
     },
+    // Selling (issue 13, routes/sell.rs); sell quotes and placements share the buy routes.
+    Route {
+        method: Method::Post,
+        pattern: "/v1/sandbox/orders/{order_id}/deposit",
+        handler: |req, env, p| {
+            Box::pin(async move { sell::sandbox_deposit(req, env, &p[0]).await })
+        },
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/orders/{order_id}/fiat-payout",
+        handler: |req, env, p| Box::pin(async move { sell::fiat_payout(req, env, &p[0]).await }),
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/orders/{order_id}/refund",
+        handler: |req, env, p| Box::pin(async move { sell::refund(req, env, &p[0]).await }),
+    },
     Route {
         method: Method::Get,
         pattern: "/v1/events",
@@ -372,5 +391,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
     if let Err(e) = retention::run(&env).await {
         worker::console_error!("scheduled retention failed: {e}");
+    }
+    // Live sell orders' deposits (issue 13).
+    if let Err(e) = sell::watch_all(&env).await {
+        worker::console_error!("scheduled sell deposit watch failed: {e}");
     }
 }

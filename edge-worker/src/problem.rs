@@ -265,6 +265,7 @@ core_errors!(
     core::placement::PlacementError,
     core::quote::QuoteError,
     core::rates::RateError,
+    core::sell::SellError,
     core::address::AddressError,
     core::wallet::WalletError,
     core::CurrencyError,

@@ -25,12 +25,17 @@ const SEQUENCE = [
   'listApiKeys', 'listWebhookSecrets', 'getRates', 'createQuote', 'createCustomerAddress',
   'listCustomerAddresses', 'validateAddress', 'getAddressBalance', 'placeOrder', 'getOrder',
   'listEvents', 'redeliverEvent', 'getWebhookEndpoint', 'listDeadLetters', 'replayDeadLetter',
-  'listCustomerOrders',
+  'listCustomerOrders', 'simulateSandboxDeposit', 'reportFiatPayout', 'reportRefund',
 ];
 // The operator's decisions on payouts the daily outflow cap held: only an on-chain
 // deployment holds payouts, so these run against a second worker in SETTLEMENT_MODE=onchain
 // (fake electrs, PAYOUT_DAILY_CAP_BTC below one order) with two held orders.
 const ONCHAIN_SEQUENCE = ['listHeldPayouts', 'releaseHeldPayout', 'failHeldPayout'];
+
+// The sell operations act on sell orders, placed for them (the placeOrder example is a buy).
+const SELL_ORDER_OF = {
+  simulateSandboxDeposit: 'sell_order_id', reportFiatPayout: 'sell_order_id', reportRefund: 'refund_order_id',
+};
 
 // Values the examples show in place of this run's own.
 const SHOWN = {
@@ -52,6 +57,8 @@ const SHOWN = {
   secret_id: 'whs_3d4e5f60718293a4b5c6d7e8f90a1b2c',
   new_secret_id: 'whs_4e5f60718293a4b5c6d7e8f90a1b2c3d',
   event_id: 'evt_7c1e0a9b8d2f4c3e5a6b7d8e9f0a1b2c',
+  sell_order_id: '9b1d4e7a-2c3f-4a5b-8c6d-7e8f9a0b1c2d',
+  refund_order_id: '4d2e8f1a-6b3c-4d5e-9f7a-8b9c0d1e2f3a',
 };
 
 const operations = new Map();
@@ -83,7 +90,10 @@ function request(id, example, run = RUN) {
   const req = example.request ?? {};
   const params = { ...req.path };
   if (params.client_id) params.client_id = run.client_id;
-  if (params.order_id) params.order_id = params.order_id === SHOWN.held_order_id ? run.held_order_id : run.order_id;
+  if (params.order_id) {
+    params.order_id = SELL_ORDER_OF[id] ? run[SELL_ORDER_OF[id]]
+      : params.order_id === SHOWN.held_order_id ? run.held_order_id : run.order_id;
+  }
   if (params.key_id) params.key_id = run.key_id;
   if (params.event_id) params.event_id = run.event_id;
   let url = path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(params[name]));
@@ -122,6 +132,26 @@ function shown(body, run = RUN) {
   return JSON.parse(text);
 }
 
+/** A sell order for the sell examples, and one first paid late (requote_required) to refund. */
+async function placeSellOrders() {
+  const auth = { authorization: `Bearer ${run.api_key}`, 'idempotency-key': randomUUID() };
+  const body = {
+    side: 'sell', crypto: 'BTC', network: 'mainnet', fiat: 'EUR', amount: '0.01', amount_currency: 'BTC',
+    refund_address: 'bc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g',
+  };
+  const sell = await call(worker.url, 'POST', '/v1/customers/alice/orders', { headers: auth, body });
+  assert.equal(sell.status, 201, sell.text);
+  run.sell_order_id = sell.body.id;
+  auth['idempotency-key'] = randomUUID();
+  const late = await call(worker.url, 'POST', '/v1/customers/bob/orders', { headers: auth, body });
+  assert.equal(late.status, 201, late.text);
+  run.refund_order_id = late.body.id;
+  const d = await call(worker.url, 'POST', `/v1/sandbox/orders/${late.body.id}/deposit`, {
+    headers: { authorization: auth.authorization }, body: { amount: '0.01', late_seconds: 60 },
+  });
+  assert.equal(d.body.status, 'requote_required', d.text);
+}
+
 test('every operation of openapi.json has an example, and every example an operation', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
   assert.deepEqual([...files].sort(), [...operations.keys()].sort());
@@ -130,6 +160,7 @@ test('every operation of openapi.json has an example, and every example an opera
 
 test('every example request gets the answer its example response shows', async () => {
   for (const id of SEQUENCE) {
+    if (id === 'simulateSandboxDeposit') await placeSellOrders();
     const example = readExample(id);
     const req = request(id, example);
     if (id === 'getOrder') {

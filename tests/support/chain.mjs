@@ -65,6 +65,23 @@ export async function startFakeChain() {
     values: new Map(), // "txid:vout" -> value of every output we know, to price fees
     replaced: new Map(), // txid evicted by a BIP-125 replacement -> { hex, parsed }
     spentUtxos: new Map(), // "txid:vout" -> [address, utxo] taken out of `utxos` by the mempool
+    incoming: new Map(), // address -> [tx as /address/{a}/txs shows it], deposits to sell orders
+  };
+  // Deposits to an address (`/address/{a}/txs`, electrs' shape: vout with
+  // scriptpubkey_address and integer value; an unconfirmed status is {"confirmed":false}).
+  chain.send = (address, txid, value) => {
+    const list = chain.incoming.get(address) ?? [];
+    list.push({ txid, vout: [{ scriptpubkey_address: address, value }], status: { confirmed: false } });
+    chain.incoming.set(address, list);
+  };
+  chain.confirmIncoming = (txid) => {
+    for (const list of chain.incoming.values()) for (const t of list) {
+      if (t.txid === txid) t.status = { confirmed: true, block_height: chain.tip, block_hash: '00'.repeat(32), block_time: Math.floor(Date.now() / 1000) };
+    }
+  };
+  // A reorganisation: the block holding txid is gone, the transaction back in the mempool.
+  chain.unconfirmIncoming = (txid) => {
+    for (const list of chain.incoming.values()) for (const t of list) if (t.txid === txid) t.status = { confirmed: false };
   };
   chain.fund = (address, txid, vout, value) => {
     const list = chain.utxos.get(address) ?? [];
@@ -164,6 +181,13 @@ export async function startFakeChain() {
       }
       if (req.method !== 'GET') return text(404, 'Not Found');
       if ((m = /^\/address\/(\w+)\/utxo$/.exec(req.url))) return json(chain.utxos.get(m[1]) ?? []);
+      if ((m = /^\/address\/(\w+)\/txs$/.exec(req.url))) {
+        // Mempool transactions first, then confirmed ones newest first, as electrs lists them.
+        const list = [...(chain.incoming.get(m[1]) ?? [])];
+        list.sort((a, b) => (a.status.confirmed ? 1 : 0) - (b.status.confirmed ? 1 : 0)
+          || (b.status.block_height ?? 0) - (a.status.block_height ?? 0));
+        return json(list);
+      }
       if (req.url === '/fee-estimates') return text(200, chain.feeEstimates, 'application/json');
       if (req.url === '/blocks/tip/height') return text(200, String(chain.tip));
       if ((m = /^\/tx\/([0-9a-f]{64})\/status$/.exec(req.url))) {

@@ -6,6 +6,7 @@ import { loadCore } from "./core.js";
 import { fillCurrencies, fillNetworks, lockQuote, showMatch, updateEstimate } from "./estimate.js";
 import { placeOrder, refreshBalance, refreshOrders } from "./orders.js";
 import { renderRates } from "./rates.js";
+import { bindSell } from "./sell.js";
 import { apiKey, customerId, loadSettings, saveSettings } from "./settings.js";
 import { createApiAddress, followCurrency, generateWallet } from "./wallet.js";
 
@@ -150,6 +151,7 @@ function bind() {
 async function start() {
   loadSettings();
   bind();
+  bindSell({ ...state, apiKey, get api() { return state.api; }, get config() { return state.config; } });
   const coreStatus = $("core-status");
   try {
     const { version, missing } = await loadCore();

@@ -487,8 +487,8 @@ pub fn operations() -> Vec<Operation> {
                       any) may use the quote until it expires",
             auth: Client,
             params: vec![],
-            request: Some(of::<api::QuoteRequest>),
-            success: ok(201, "Created", of::<api::QuoteResponse>),
+            request: Some(of::<api::AnyQuoteRequest>),
+            success: ok(201, "Created", of::<api::AnyQuoteResponse>),
             problems: vec![
                 (400, BAD_REQUEST),
                 (401, UNAUTHORIZED_CLIENT),
@@ -615,17 +615,17 @@ pub fn operations() -> Vec<Operation> {
                     schema: of::<IdempotencyKey>,
                 },
             ],
-            request: Some(of::<api::PlaceOrderRequest>),
+            request: Some(of::<api::AnyPlaceOrderRequest>),
             success: vec![
                 Success {
                     status: 201,
                     description: "Placed",
-                    body: of::<api::OrderResponse>,
+                    body: of::<api::AnyOrderResponse>,
                 },
                 Success {
                     status: 200,
                     description: "A retry: the order first placed with this Idempotency-Key",
-                    body: of::<api::OrderResponse>,
+                    body: of::<api::AnyOrderResponse>,
                 },
             ],
             problems: vec![
@@ -725,7 +725,7 @@ pub fn operations() -> Vec<Operation> {
             auth: Client,
             params: vec![path_param("order_id", "the order's id", of::<OrderId>)],
             request: None,
-            success: ok(200, "OK", of::<api::OrderResponse>),
+            success: ok(200, "OK", of::<api::AnyOrderResponse>),
             problems: vec![
                 (401, UNAUTHORIZED_CLIENT),
                 (404, "not_found: no such order of this client"),
@@ -839,6 +839,72 @@ pub fn operations() -> Vec<Operation> {
             request: None,
             success: ok(200, "OK", of::<api::DeadLetterResponse>),
             problems: vec![(401, UNAUTHORIZED), (404, "not_found: no such dead letter")],
+        },
+        Operation {
+            id: "simulateSandboxDeposit",
+            method: "post",
+            path: "/v1/sandbox/orders/{order_id}/deposit",
+            summary: "Sandbox: the customer's transfer to a sell order's deposit address \
+                      (amount, confirmations, lateness), or a deposit's new confirmations",
+            auth: Client,
+            params: vec![path_param("order_id", "a sell order's id", of::<OrderId>)],
+            request: Some(of::<api::SandboxDepositRequest>),
+            success: ok(
+                200,
+                "The sell order after the deposit",
+                of::<api::SellOrderResponse>,
+            ),
+            problems: vec![
+                (400, BAD_REQUEST),
+                (401, UNAUTHORIZED_CLIENT),
+                (
+                    404,
+                    "not_found: no such sell order of this client, or not in sandbox mode",
+                ),
+                (
+                    422,
+                    "malformed_amount, too_many_decimals, amount_not_positive",
+                ),
+            ],
+        },
+        Operation {
+            id: "reportFiatPayout",
+            method: "post",
+            path: "/v1/orders/{order_id}/fiat-payout",
+            summary: "The client paid the customer of a payout_pending sell order (idempotent \
+                      by reference: completed), or could not (refund_due)",
+            auth: Client,
+            params: vec![path_param("order_id", "a sell order's id", of::<OrderId>)],
+            request: Some(of::<api::FiatPayoutRequest>),
+            success: ok(200, "The sell order", of::<api::SellOrderResponse>),
+            problems: vec![
+                (400, BAD_REQUEST),
+                (401, UNAUTHORIZED_CLIENT),
+                (404, "not_found: no such sell order of this client"),
+                (
+                    409,
+                    "sell_status_conflict (not payout_pending), payout_reference_mismatch",
+                ),
+                (422, "invalid_report"),
+            ],
+        },
+        Operation {
+            id: "reportRefund",
+            method: "post",
+            path: "/v1/orders/{order_id}/refund",
+            summary: "The client's wallet sent a refund_due or requote_required sell order's \
+                      deposit back to its refund address (failed, with the txid)",
+            auth: Client,
+            params: vec![path_param("order_id", "a sell order's id", of::<OrderId>)],
+            request: Some(of::<api::RefundSentRequest>),
+            success: ok(200, "The sell order", of::<api::SellOrderResponse>),
+            problems: vec![
+                (400, BAD_REQUEST),
+                (401, UNAUTHORIZED_CLIENT),
+                (404, "not_found: no such sell order of this client"),
+                (409, "sell_status_conflict"),
+                (422, "invalid_report"),
+            ],
         },
     ]
 }

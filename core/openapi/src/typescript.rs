@@ -32,6 +32,9 @@ pub const DECLARATIONS: &[(&str, &str)] = &[
     ("NetworkFee", "NetworkFee"),
     ("Fees", "Fees"),
     ("QuoteBreakdown", "QuoteBreakdown"),
+    ("Side", "Side"),
+    ("SellStatus", "SellStatus"),
+    ("SellQuoteRequest", "SellQuoteRequest"),
 ];
 
 pub const BEGIN: &str =

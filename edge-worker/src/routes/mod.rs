@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod orders;
 pub mod quotes;
 pub mod rates;
+pub mod sell;
 pub mod webhook_secrets;
 
 use serde::Serialize;

@@ -46,6 +46,24 @@ struct Parsed {
     request: PlaceOrderRequest,
 }
 
+/// A sell placement's Idempotency-Key and body (with the path's customer id), or None
+/// for a buy.
+fn sell_body(
+    req: &Request,
+    bytes: &[u8],
+    customer: &str,
+) -> Option<Result<(String, Value), ApiError>> {
+    let peek: Value = serde_json::from_slice(bytes).ok()?;
+    if !super::sell::is_sell(&peek) {
+        return None;
+    }
+    Some((|| {
+        let customer_id = super::customer_id(customer)?;
+        let key = idempotency_key(req)?;
+        Ok((key, request_body(bytes, &customer_id)?))
+    })())
+}
+
 fn parse_placement(req: &Request, bytes: &[u8], customer: &str) -> Result<Parsed, ApiError> {
     let customer_id = super::customer_id(customer)?;
     let key = idempotency_key(req)?;
@@ -64,7 +82,20 @@ fn parse_placement(req: &Request, bytes: &[u8], customer: &str) -> Result<Parsed
 
 pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Response, ApiError> {
     let digest = key_digest(&req, env)?;
-    let parsed = match read_bytes(&mut req).await {
+    let bytes = read_bytes(&mut req).await;
+    // `side: "sell"`: the sell placement (routes/sell.rs), same key and customer rules.
+    if let Ok(bytes) = &bytes {
+        if let Some(sell) = sell_body(&req, bytes, customer) {
+            let client = client_of_digest(env, &digest).await?;
+            authorize(&client, &req, ApiScope::Trade)?;
+            let (key, body) = match sell {
+                Ok(parts) => parts,
+                Err(e) => return Err(e),
+            };
+            return super::sell::place(env, &digest, &key, body).await;
+        }
+    }
+    let parsed = match bytes {
         Ok(bytes) => parse_placement(&req, &bytes, customer),
         Err(e) => Err(e),
     };
@@ -259,7 +290,13 @@ pub async fn get(req: &Request, env: &Env, order_id: &str) -> Result<Response, A
     let digest = key_digest(req, env)?;
     let (client, order) = store::orders::get_for_key(&env.d1("DB")?, &digest, order_id).await?;
     authorize(&client.ok_or(ApiError::Unauthorized)?, req, ApiScope::Read)?;
-    super::json(200, &order.ok_or(ApiError::NotFound { what: "order" })?)
+    match order {
+        Some(order) => super::json(200, &order),
+        // Not a buy: perhaps a sell order (routes/sell.rs).
+        None => super::sell::get(env, &digest, order_id)
+            .await?
+            .ok_or(ApiError::NotFound { what: "order" }),
+    }
 }
 
 pub async fn list(req: &Request, env: &Env, customer: &str) -> Result<Response, ApiError> {

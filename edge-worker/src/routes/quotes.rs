@@ -15,8 +15,13 @@ use crate::store;
 use cryptoexchange_core::api::ApiScope;
 
 pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+    let body: serde_json::Value = read_json(&mut req).await?;
+    if super::sell::is_sell(&body) {
+        return super::sell::create_quote(&req, env, body).await;
+    }
     let client = require_client(&req, env, ApiScope::Read).await?;
-    let request: QuoteRequest = read_json(&mut req).await?;
+    let request: QuoteRequest = serde_json::from_value(body)
+        .map_err(|e| ApiError::malformed(format!("invalid quote request: {e}")))?;
     let customer_id = match &request.customer_id {
         Some(raw) => Some(super::customer_id(raw)?),
         None => None,

@@ -166,3 +166,54 @@ pub async fn list_for_customer(
     .await?
     .results::<AddressRow>()?)
 }
+
+/// A sell order's deposit address: the next derivation index of the client for the
+/// currency, taken in one statement (two concurrent orders never share an index). Not
+/// held to the gap limit: each sell order needs its own address (see docs/security.md).
+pub async fn allocate_deposit_index(
+    db: &D1Database,
+    client_id: &str,
+    crypto: &str,
+) -> Result<u32, StoreError> {
+    #[derive(Deserialize)]
+    struct Allocated {
+        idx: u32,
+    }
+    let row = query!(
+        db,
+        "INSERT INTO address_counters (client_id, crypto, next_index) VALUES (?1, ?2, 1)
+         ON CONFLICT (client_id, crypto) DO UPDATE SET next_index = next_index + 1
+         RETURNING next_index - 1 AS idx",
+        client_id,
+        crypto
+    )?
+    .first::<Allocated>(None)
+    .await?
+    .ok_or_else(|| StoreError::corrupt("index allocation returned no row"))?;
+    Ok(row.idx)
+}
+
+/// Records a sell order's deposit address under its customer.
+pub async fn insert_deposit(
+    db: &D1Database,
+    client_id: &str,
+    a: &AddressRow,
+) -> Result<(), StoreError> {
+    query!(
+        db,
+        "INSERT INTO customer_addresses
+           (client_id, customer_id, crypto, network, derivation_index, derivation_path, address, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        client_id,
+        a.customer_id,
+        a.crypto,
+        a.network,
+        a.derivation_index,
+        a.derivation_path,
+        a.address,
+        a.created_at
+    )?
+    .run()
+    .await?;
+    Ok(())
+}

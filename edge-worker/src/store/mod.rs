@@ -13,6 +13,7 @@ pub mod payouts;
 pub mod quotes;
 pub mod rates;
 pub mod retention;
+pub mod sell;
 pub mod webhook_secrets;
 pub mod webhooks;
 

@@ -7,7 +7,7 @@
 
 use cryptoexchange_core::api::{OrderResponse, QuoteBreakdown, QuoteResponse, StatusChange};
 use cryptoexchange_core::order::{FailureReason, OrderStatus};
-use cryptoexchange_core::placement::{NewOrder, PriorUse};
+use cryptoexchange_core::placement::{LimitGuard, NewOrder, PriorUse};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{query, D1Database, D1PreparedStatement};
@@ -172,21 +172,13 @@ pub async fn placement_read(
         key_digest,
         idempotency_key
     )?;
-    let spent = query!(
+    let spent = spent_statement(
         db,
-        &format!(
-            "SELECT COALESCE((SELECT total_minor FROM customer_spend
-                              WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
-                                AND period = 'day' AND period_start = ?4), 0) AS today,
-                    COALESCE((SELECT total_minor FROM customer_spend
-                              WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
-                                AND period = 'month' AND period_start = ?5), 0) AS this_month"
-        ),
         key_digest,
         customer_id,
         fiat,
         day_start_ms,
-        month_start_ms
+        month_start_ms,
     )?;
     let quote = query!(
         db,
@@ -299,13 +291,6 @@ fn placement_statements(
     let pricing = &order.pricing;
     let now_ms = order.created_at.unix_millis();
     let quote_json = serde_json::to_string(pricing).map_err(StoreError::corrupt)?;
-    let window_guard = |period: &str, start: usize, max: usize| {
-        format!(
-            "COALESCE((SELECT total_minor FROM customer_spend
-               WHERE client_id = ?2 AND customer_id = ?3 AND fiat = ?6
-                 AND period = '{period}' AND period_start = ?{start}), 0) + ?7 <= ?{max}"
-        )
-    };
     // ?9 is the order's quote id (NULL without one).
     let quote_guard = "(?9 IS NULL OR EXISTS (SELECT 1 FROM quotes
         WHERE quote_id = ?9 AND client_id = ?2 AND used_by_order IS NULL
@@ -316,8 +301,8 @@ fn placement_statements(
          WHERE {} AND {} AND {quote_guard}
          RETURNING order_id, client_id, customer_id, quote_json, quote_id, destination_address,
                    status, tx_id, event_sequence, created_at, updated_at, livemode",
-        window_guard("day", 13, 14),
-        window_guard("month", 15, 16)
+        spend_guard("day", 13, 14),
+        spend_guard("month", 15, 16)
     );
     let insert_order = query!(
         db,
@@ -362,21 +347,7 @@ fn placement_statements(
     )?;
     let insert_event = insert_event_if(db, &order.id, 1, client_id, event, now_ms)?;
     let mut statements = vec![insert_order, insert_key, insert_history, insert_event];
-    for (period, start) in [
-        ("day", new.guard.day_start),
-        ("month", new.guard.month_start),
-    ] {
-        statements.push(query!(
-            db,
-            "INSERT INTO customer_spend (client_id, customer_id, fiat, period, period_start, total_minor)
-             SELECT client_id, customer_id, fiat, ?2, ?3, fiat_total_minor FROM orders WHERE order_id = ?1
-             ON CONFLICT (client_id, customer_id, fiat, period, period_start)
-             DO UPDATE SET total_minor = total_minor + excluded.total_minor",
-            order.id,
-            period,
-            start.unix_millis()
-        )?);
-    }
+    statements.extend(spend_add_statements(db, &order.id, &new.guard)?);
     if let Some(quote_id) = &order.quote_id {
         // The quote is used up by this order, and bound to its customer if it named none.
         statements.push(query!(
@@ -429,7 +400,7 @@ pub async fn get_for_key(
         db,
         &format!(
             "SELECT {WITH_HISTORY} FROM orders o
-             WHERE o.order_id = ?2 AND o.client_id = {CLIENT_OF_KEY}"
+             WHERE o.order_id = ?2 AND o.client_id = {CLIENT_OF_KEY} AND o.side = 'buy'"
         ),
         key_digest,
         order_id
@@ -489,6 +460,8 @@ pub async fn list(
     let mut conditions = vec![
         "o.client_id = ?1".to_owned(),
         "o.customer_id = ?2".to_owned(),
+        // Sell orders (migration 0006) have their own shape: GET /v1/orders/{id} shows them.
+        "o.side = 'buy'".to_owned(),
     ];
     let mut values: Vec<JsValue> = vec![client_id.into(), customer_id.into()];
     let mut when = |condition: &str, value: JsValue| {
@@ -604,7 +577,7 @@ fn transition_statements(
         t.now_ms
     )?;
     let event = insert_event_if(db, t.order_id, to_sequence, t.client_id, &t.event, t.now_ms)?;
-    let release = release_spend(db, t.order_id, to_sequence)?;
+    let release = release_spend(db, t.order_id, to_sequence, &not_counted_statuses(), "1")?;
     let mut statements = vec![update, history, event, release];
     if let Some(entry) = &t.ledger {
         statements.push(query!(
@@ -627,10 +600,14 @@ fn transition_statements(
 /// no longer counts toward the limits. Runs after the history insert, whose primary key
 /// fails the whole batch if another writer made this transition first, so an order is
 /// released once.
-fn release_spend(
+/// `not_counted` is the SQL list of the order's side's statuses that do not count;
+/// `also` one more SQL condition (a sell's write token), `1` for none.
+pub(super) fn release_spend(
     db: &D1Database,
     order_id: &str,
     sequence: u32,
+    not_counted: &str,
+    also: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
     let of_order = |column: &str| format!("(SELECT {column} FROM orders WHERE order_id = ?1)");
     let sql = format!(
@@ -639,7 +616,8 @@ fn release_spend(
            AND ((period = 'day' AND period_start = {day})
                 OR (period = 'month' AND period_start = {month}))
            AND EXISTS (SELECT 1 FROM orders WHERE order_id = ?1 AND event_sequence = ?2
-                         AND status IN {not_counted})",
+                         AND status IN {not_counted})
+           AND {also}",
         total = of_order("fiat_total_minor"),
         client = of_order("client_id"),
         customer = of_order("customer_id"),
@@ -648,7 +626,71 @@ fn release_spend(
         month = of_order(
             "CAST(strftime('%s', created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000"
         ),
-        not_counted = not_counted_statuses()
+        not_counted = not_counted,
+        also = also
     );
     Ok(query!(db, &sql, order_id, sequence)?)
+}
+
+/// The customer's counted spending in `fiat` in the UTC day and month starting at the
+/// given times (`today`, `this_month`), from `customer_spend`: two primary-key lookups.
+/// Buys and sells read and add to the same totals.
+pub(super) fn spent_statement(
+    db: &D1Database,
+    key_digest: &str,
+    customer_id: &str,
+    fiat: &str,
+    day_start_ms: i64,
+    month_start_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
+    Ok(query!(
+        db,
+        &format!(
+            "SELECT COALESCE((SELECT total_minor FROM customer_spend
+                              WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
+                                AND period = 'day' AND period_start = ?4), 0) AS today,
+                    COALESCE((SELECT total_minor FROM customer_spend
+                              WHERE client_id = {CLIENT_OF_KEY} AND customer_id = ?2 AND fiat = ?3
+                                AND period = 'month' AND period_start = ?5), 0) AS this_month"
+        ),
+        key_digest,
+        customer_id,
+        fiat,
+        day_start_ms,
+        month_start_ms
+    )?)
+}
+
+/// The SQL condition of an order insert that its window's total plus this order stays
+/// within the limit. The insert binds ?2 client, ?3 customer, ?6 fiat, ?7 the order's
+/// fiat total; `start` and `max` are the window start's and limit's parameters.
+pub(super) fn spend_guard(period: &str, start: usize, max: usize) -> String {
+    format!(
+        "COALESCE((SELECT total_minor FROM customer_spend
+           WHERE client_id = ?2 AND customer_id = ?3 AND fiat = ?6
+             AND period = '{period}' AND period_start = ?{start}), 0) + ?7 <= ?{max}"
+    )
+}
+
+/// Adds a just-inserted order's fiat total to its customer's day and month totals (each
+/// only if the order row exists, so a refused insert adds nothing).
+pub(super) fn spend_add_statements(
+    db: &D1Database,
+    order_id: &str,
+    guard: &LimitGuard,
+) -> Result<Vec<D1PreparedStatement>, StoreError> {
+    let mut statements = Vec::new();
+    for (period, start) in [("day", guard.day_start), ("month", guard.month_start)] {
+        statements.push(query!(
+            db,
+            "INSERT INTO customer_spend (client_id, customer_id, fiat, period, period_start, total_minor)
+             SELECT client_id, customer_id, fiat, ?2, ?3, fiat_total_minor FROM orders WHERE order_id = ?1
+             ON CONFLICT (client_id, customer_id, fiat, period, period_start)
+             DO UPDATE SET total_minor = total_minor + excluded.total_minor",
+            order_id,
+            period,
+            start.unix_millis()
+        )?);
+    }
+    Ok(statements)
 }

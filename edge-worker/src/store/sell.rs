@@ -1,0 +1,449 @@
+//! Sell orders (migration 0006): a row of `orders` with side 'sell' (so every limit sum
+//! and guard counts it with the buys) and its `sell_orders` row holding the order as the
+//! API shows it. Each change is one batch whose first statement is guarded by the
+//! version read, and whose later statements check the random token the first wrote.
+
+use cryptoexchange_core::api::{SellOrderResponse, SellQuoteResponse};
+use cryptoexchange_core::sell::placement::{NewSellOrder, SellPriorUse};
+use cryptoexchange_core::sell::SellStatus;
+use serde::Deserialize;
+use worker::{query, D1Database, D1PreparedStatement};
+
+use super::clients::ClientRow;
+use super::{changes, is_unique_violation, StoreError};
+
+const CLIENT_OF_KEY: &str = "(SELECT client_id FROM clients WHERE api_key_sha256 = ?1)";
+
+/// Idempotency keys of sells live beside the buys' under this prefix, so that a buy
+/// retried with a key a sell used never reads a sell as a buy.
+pub fn namespaced_key(key: &str) -> String {
+    format!("sell:{key}")
+}
+
+/// The SQL list of statuses that no longer count toward the limits (the same list as
+/// the buys': `failed`, `expired`).
+fn not_counted_statuses() -> String {
+    let names: Vec<String> = SellStatus::ALL
+        .into_iter()
+        .filter(|s| !s.counts_toward_limits())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({})", names.join(", "))
+}
+
+/// A sell order as stored, with its version.
+#[derive(Debug, Clone)]
+pub struct StoredSell {
+    pub client_id: String,
+    pub order: SellOrderResponse,
+    pub version: u32,
+    pub clock_ms: i64,
+}
+
+#[derive(Deserialize)]
+struct SellRow {
+    client_id: String,
+    order_json: String,
+    version: u32,
+    clock: i64,
+    #[serde(default)]
+    request_hash: Option<String>,
+}
+
+impl SellRow {
+    fn into_stored(self) -> Result<StoredSell, StoreError> {
+        let order: SellOrderResponse = serde_json::from_str(&self.order_json)
+            .map_err(|e| StoreError::corrupt(format!("sell order: {e}")))?;
+        Ok(StoredSell {
+            client_id: self.client_id,
+            order,
+            version: self.version,
+            clock_ms: self.clock,
+        })
+    }
+}
+
+/// What placing a sell needs to know, read in one round trip.
+pub struct SellPlacementRead {
+    pub client: Option<ClientRow>,
+    pub prior: Option<SellPriorUse>,
+    pub spent_today_minor: i64,
+    pub spent_this_month_minor: i64,
+    pub quote: Option<SellQuoteResponse>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn placement_read(
+    db: &D1Database,
+    key_digest: &str,
+    idempotency_key: &str,
+    customer_id: &str,
+    fiat: &str,
+    day_start_ms: i64,
+    month_start_ms: i64,
+    quote_id: Option<&str>,
+) -> Result<SellPlacementRead, StoreError> {
+    let client = super::clients::by_key_digest_statement(db, key_digest)?;
+    let prior = query!(
+        db,
+        &format!(
+            "SELECT k.request_hash, s.client_id, s.order_json, s.version, s.clock
+             FROM idempotency_keys k JOIN sell_orders s ON s.order_id = k.order_id
+             WHERE k.client_id = {CLIENT_OF_KEY} AND k.idem_key = ?2"
+        ),
+        key_digest,
+        namespaced_key(idempotency_key)
+    )?;
+    // The same totals as the buys' placement (`customer_spend`): buys and sells count
+    // together against one daily and one monthly limit.
+    let spent = super::orders::spent_statement(
+        db,
+        key_digest,
+        customer_id,
+        fiat,
+        day_start_ms,
+        month_start_ms,
+    )?;
+    let quote = query!(
+        db,
+        &format!(
+            "SELECT quote_json FROM sell_quotes WHERE quote_id = ?2 AND client_id = {CLIENT_OF_KEY}"
+        ),
+        key_digest,
+        quote_id
+    )?;
+    let results = db.batch(vec![client, prior, spent, quote]).await?;
+    let [client, prior, spent, quote] = <[_; 4]>::try_from(results)
+        .map_err(|r: Vec<_>| StoreError::corrupt(format!("{} results for 4 reads", r.len())))?;
+    #[derive(Deserialize)]
+    struct Sums {
+        today: i64,
+        this_month: i64,
+    }
+    #[derive(Deserialize)]
+    struct QuoteRow {
+        quote_json: String,
+    }
+    let prior = match prior.results::<SellRow>()?.pop() {
+        Some(mut row) => Some(SellPriorUse {
+            fingerprint: row.request_hash.take().unwrap_or_default(),
+            order: row.into_stored()?.order,
+        }),
+        None => None,
+    };
+    let sums = spent.results::<Sums>()?.into_iter().next();
+    let quote = match quote.results::<QuoteRow>()?.into_iter().next() {
+        Some(row) => Some(
+            serde_json::from_str::<SellQuoteResponse>(&row.quote_json)
+                .map_err(|e| StoreError::corrupt(format!("stored sell quote: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(SellPlacementRead {
+        client: client.results::<ClientRow>()?.into_iter().next(),
+        prior,
+        spent_today_minor: sums.as_ref().map_or(0, |s| s.today),
+        spent_this_month_minor: sums.as_ref().map_or(0, |s| s.this_month),
+        quote,
+    })
+}
+
+pub enum SellPlacement {
+    Placed,
+    LimitReached,
+    DuplicateKey,
+}
+
+/// Writes the sell order (guarded by the limits, the same statement shape as the buys'),
+/// its sell row, its idempotency key and its first webhook event, or nothing.
+#[allow(clippy::too_many_arguments)]
+pub async fn place(
+    db: &D1Database,
+    client_id: &str,
+    new: &NewSellOrder,
+    idempotency_key: &str,
+    request_hash: &str,
+    event_id: &str,
+    event_body: &str,
+    token: &str,
+) -> Result<SellPlacement, StoreError> {
+    let order = &new.order;
+    let q = &order.pricing.quote;
+    let now_ms = order.created_at.unix_millis();
+    let quote_json = serde_json::to_string(&order.pricing).map_err(StoreError::corrupt)?;
+    let order_json = serde_json::to_string(order).map_err(StoreError::corrupt)?;
+    let insert_order = query!(
+        db,
+        &format!(
+            "INSERT INTO orders (order_id, client_id, customer_id, crypto, network, fiat,
+                fiat_total_minor, quote_json, quote_id, destination_address, status, tx_id,
+                failure_reason, event_sequence, created_at, updated_at, livemode, side)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, 1, ?12, ?12, ?17, 'sell'
+             WHERE {} AND {}",
+            super::orders::spend_guard("day", 13, 14),
+            super::orders::spend_guard("month", 15, 16)
+        ),
+        order.id,
+        client_id,
+        order.customer_id,
+        q.crypto.ticker(),
+        q.network.as_str(),
+        q.fiat.ticker(),
+        new.fiat_total_minor,
+        quote_json,
+        order.quote_id,
+        order.deposit_address,
+        order.status.as_str(),
+        now_ms,
+        new.guard.day_start.unix_millis(),
+        new.guard.daily_limit_minor,
+        new.guard.month_start.unix_millis(),
+        new.guard.monthly_limit_minor,
+        u8::from(order.livemode)
+    )?;
+    let insert_sell = query!(
+        db,
+        "INSERT INTO sell_orders (order_id, client_id, crypto, deposit_address, order_json, version,
+            write_token, clock, watched, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, 1, ?7
+         WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = ?1)",
+        order.id,
+        client_id,
+        q.crypto.ticker(),
+        order.deposit_address,
+        order_json,
+        token,
+        now_ms
+    )?;
+    let insert_key = query!(
+        db,
+        "INSERT INTO idempotency_keys (client_id, idem_key, request_hash, order_id, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = ?4)",
+        client_id,
+        namespaced_key(idempotency_key),
+        request_hash,
+        order.id,
+        now_ms
+    )?;
+    let insert_event = event_if_token(
+        db, event_id, client_id, &order.id, 1, event_body, token, now_ms,
+    )?;
+    let results = match db
+        .batch(
+            [insert_order, insert_sell, insert_key, insert_event]
+                .into_iter()
+                .chain(super::orders::spend_add_statements(
+                    db, &order.id, &new.guard,
+                )?)
+                .collect(),
+        )
+        .await
+    {
+        Ok(results) => results,
+        Err(e) if is_unique_violation(&e) => return Ok(SellPlacement::DuplicateKey),
+        Err(e) => return Err(e.into()),
+    };
+    match results.first() {
+        Some(r) if changes(r)? == 1 => Ok(SellPlacement::Placed),
+        _ => Ok(SellPlacement::LimitReached),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event_if_token(
+    db: &D1Database,
+    event_id: &str,
+    client_id: &str,
+    order_id: &str,
+    sequence: u32,
+    body: &str,
+    token: &str,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
+    Ok(query!(
+        db,
+        "INSERT INTO webhook_events (event_id, client_id, order_id, sequence, body, attempts, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, 0, ?6
+         WHERE EXISTS (SELECT 1 FROM sell_orders WHERE order_id = ?3 AND write_token = ?7)",
+        event_id,
+        client_id,
+        order_id,
+        sequence,
+        body,
+        now_ms,
+        token
+    )?)
+}
+
+/// The client of a bearer key and one of its sell orders, in one round trip.
+pub async fn get_for_key(
+    db: &D1Database,
+    key_digest: &str,
+    order_id: &str,
+) -> Result<(Option<ClientRow>, Option<StoredSell>), StoreError> {
+    let client = super::clients::by_key_digest_statement(db, key_digest)?;
+    let order = query!(
+        db,
+        &format!(
+            "SELECT client_id, order_json, version, clock FROM sell_orders
+             WHERE order_id = ?2 AND client_id = {CLIENT_OF_KEY}"
+        ),
+        key_digest,
+        order_id
+    )?;
+    let results = db.batch(vec![client, order]).await?;
+    let mut results = results.into_iter();
+    let client = match results.next() {
+        Some(r) => r.results::<ClientRow>()?.pop(),
+        None => None,
+    };
+    let order = match results.next() {
+        Some(r) => r.results::<SellRow>()?.pop(),
+        None => None,
+    };
+    Ok((client, order.map(SellRow::into_stored).transpose()?))
+}
+
+/// The live sell orders the deposit watcher still looks at, oldest first.
+pub async fn watched(db: &D1Database, limit: u32) -> Result<Vec<StoredSell>, StoreError> {
+    let rows = query!(
+        db,
+        "SELECT s.client_id, s.order_json, s.version, s.clock FROM sell_orders s
+         JOIN orders o ON o.order_id = s.order_id AND o.livemode = 1
+         WHERE s.watched = 1 ORDER BY s.created_at LIMIT ?1",
+        limit
+    )?
+    .all()
+    .await?
+    .results::<SellRow>()?;
+    rows.into_iter().map(SellRow::into_stored).collect()
+}
+
+/// One webhook event of a change.
+pub struct ChangeEvent {
+    pub event_id: String,
+    pub body: String,
+}
+
+/// Writes a change of a sell order read at `version`: the new order, its status in
+/// `orders`, and one webhook event per new sequence number. Ok(false) when another
+/// change won the race (nothing written).
+#[allow(clippy::too_many_arguments)]
+pub async fn update(
+    db: &D1Database,
+    stored: &StoredSell,
+    next: &SellOrderResponse,
+    clock_ms: i64,
+    events: &[ChangeEvent],
+    token: &str,
+) -> Result<bool, StoreError> {
+    let order_json = serde_json::to_string(next).map_err(StoreError::corrupt)?;
+    let new_version = stored.version + events.len() as u32;
+    let now_ms = next.updated_at.unix_millis();
+    let watched = u8::from(next.status.is_watched());
+    let mut statements = vec![query!(
+        db,
+        "UPDATE sell_orders SET order_json = ?1, version = ?2, write_token = ?3, clock = ?4,
+            watched = ?5
+         WHERE order_id = ?6 AND version = ?7",
+        order_json,
+        new_version,
+        token,
+        clock_ms,
+        watched,
+        next.id,
+        stored.version
+    )?];
+    statements.push(query!(
+        db,
+        "UPDATE orders SET status = ?1, event_sequence = ?2, updated_at = ?3
+         WHERE order_id = ?4
+           AND EXISTS (SELECT 1 FROM sell_orders WHERE order_id = ?4 AND write_token = ?5)",
+        next.status.as_str(),
+        new_version,
+        now_ms,
+        next.id,
+        token
+    )?);
+    if stored.order.status.counts_toward_limits() && !next.status.counts_toward_limits() {
+        // Expired or failed: its fiat value leaves the customer's totals, in this batch
+        // (guarded by the write token, so only the change that won writes it).
+        let token_guard = format!(
+            "EXISTS (SELECT 1 FROM sell_orders WHERE order_id = ?1 AND write_token = '{}')",
+            token.replace('\'', "")
+        );
+        statements.push(super::orders::release_spend(
+            db,
+            &next.id,
+            new_version,
+            &not_counted_statuses(),
+            &token_guard,
+        )?);
+    }
+    for (i, e) in events.iter().enumerate() {
+        statements.push(event_if_token(
+            db,
+            &e.event_id,
+            &stored.client_id,
+            &next.id,
+            stored.version + 1 + i as u32,
+            &e.body,
+            token,
+            now_ms,
+        )?);
+    }
+    let results = db.batch(statements).await?;
+    match results.first() {
+        Some(r) => Ok(changes(r)? == 1),
+        None => Ok(false),
+    }
+}
+
+/// Stores a sell quote for an order to honour until it expires.
+pub async fn insert_quote(
+    db: &D1Database,
+    client_id: &str,
+    quote: &SellQuoteResponse,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(quote).map_err(StoreError::corrupt)?;
+    query!(
+        db,
+        "INSERT INTO sell_quotes (quote_id, client_id, quote_json, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        quote.id,
+        client_id,
+        json,
+        now_ms,
+        quote.expires_at.unix_millis()
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// A sell order by id alone (the watcher and the reread after a lost race).
+pub async fn by_id(db: &D1Database, order_id: &str) -> Result<Option<StoredSell>, StoreError> {
+    query!(
+        db,
+        "SELECT client_id, order_json, version, clock FROM sell_orders WHERE order_id = ?1",
+        order_id
+    )?
+    .first::<SellRow>(None)
+    .await?
+    .map(SellRow::into_stored)
+    .transpose()
+}
+
+/// The watcher is done with an order (an expired one past its watch window): it leaves
+/// the cron's batch for good.
+pub async fn unwatch(db: &D1Database, order_id: &str) -> Result<(), StoreError> {
+    query!(
+        db,
+        "UPDATE sell_orders SET watched = 0 WHERE order_id = ?1",
+        order_id
+    )?
+    .run()
+    .await?;
+    Ok(())
+}

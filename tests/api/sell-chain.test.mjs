@@ -1,0 +1,110 @@
+// Live sell orders (SETTLEMENT_MODE=onchain) watched on a fake Esplora on loopback
+// (tests/support/chain.mjs, electrs' /address/{a}/txs and /blocks/tip/height): the
+// deposit is seen in the mempool, then confirmed to BTC's depth of 3, then a
+// reorganisation takes it back to confirming before the payout; and no payout is
+// accepted on an unconfirmed deposit.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { BIP84, call, onboard, placeOrder, sampleConfig, setRates } from '../support/api.mjs';
+import { startFakeChain } from '../support/chain.mjs';
+import { eventually, startWebhookReceiver, verifySignature } from '../support/servers.mjs';
+import { startWorker } from '../support/worker.mjs';
+
+let chain; let worker; let client;
+
+before(async () => {
+  chain = await startFakeChain();
+  worker = await startWorker({
+    vars: { SETTLEMENT_MODE: 'onchain', ESPLORA_URL_BTC: chain.url, HOT_WALLET_BTC: BIP84.account_xprv },
+  });
+  client = await onboard(worker.url, sampleConfig());
+  await setRates(worker.url);
+});
+
+after(async () => {
+  await worker?.stop();
+  await chain?.stop();
+});
+
+const api = (method, path, body) => call(worker.url, method, path, { token: client.api_key, body });
+const get = async (id) => {
+  const r = await api('GET', `/v1/orders/${id}`);
+  assert.equal(r.status, 200, r.text);
+  return r.body;
+};
+
+test('a live deposit is seen in the mempool, confirmed to depth, reorganised, then paid', async () => {
+  const placed = await placeOrder(worker.url, client.api_key, 'zoe', {
+    side: 'sell', crypto: 'BTC', network: 'mainnet', fiat: 'EUR', amount: '0.01', amount_currency: 'BTC',
+    refund_address: BIP84.addresses[2].address,
+  }, 'chain-sell-1');
+  assert.equal(placed.status, 201, placed.text);
+  const order = placed.body;
+  assert.equal(order.livemode, true);
+  assert.equal(order.deposit_address, BIP84.addresses[0].address);
+  assert.equal((await get(order.id)).status, 'awaiting_deposit');
+
+  // The sandbox endpoint does not exist for live orders.
+  const sandbox = await api('POST', `/v1/sandbox/orders/${order.id}/deposit`, { amount: '0.01' });
+  assert.equal(sandbox.status, 404);
+
+  const txid = '1d'.repeat(32);
+  chain.send(order.deposit_address, txid, 1_000_000);
+  let o = await get(order.id);
+  assert.equal(o.status, 'confirming');
+  assert.equal(o.confirmations, 0);
+  assert.equal(o.deposits[0].tx_id, txid);
+  assert.equal(o.received_crypto_amount, '0.01000000');
+  const early = await api('POST', `/v1/orders/${order.id}/fiat-payout`, { outcome: 'paid', reference: 'r-1' });
+  assert.equal(early.status, 409, early.text);
+
+  chain.mine();
+  chain.confirmIncoming(txid);
+  o = await get(order.id);
+  assert.equal(o.confirmations, 1);
+  assert.equal(o.status, 'confirming');
+  chain.mine();
+  chain.mine();
+  o = await get(order.id);
+  assert.equal(o.confirmations, 3);
+  assert.equal(o.status, 'payout_pending');
+
+  chain.unconfirmIncoming(txid);
+  o = await get(order.id);
+  assert.equal(o.status, 'confirming');
+  assert.equal(o.confirmations, 0);
+
+  chain.confirmIncoming(txid);
+  chain.mine();
+  chain.mine();
+  o = await get(order.id);
+  assert.equal(o.status, 'payout_pending');
+  const paid = await api('POST', `/v1/orders/${order.id}/fiat-payout`, { outcome: 'paid', reference: 'r-1' });
+  assert.equal(paid.status, 200, paid.text);
+  assert.equal(paid.body.status, 'completed');
+  assert.deepEqual(paid.body.status_history.map((h) => h.status),
+    ['awaiting_deposit', 'confirming', 'payout_pending', 'confirming', 'payout_pending', 'completed']);
+});
+
+test('the cron watches live orders too, without any read', async () => {
+  const hooks = await startWebhookReceiver();
+  try {
+    const watched = await onboard(worker.url, sampleConfig({ webhook_url: hooks.url }), 'Cron client');
+    const placed = await placeOrder(worker.url, watched.api_key, 'yann', {
+      side: 'sell', crypto: 'BTC', network: 'mainnet', fiat: 'EUR', amount: '0.01', amount_currency: 'BTC',
+      refund_address: BIP84.addresses[2].address,
+    }, 'chain-sell-2');
+    assert.equal(placed.status, 201, placed.text);
+    chain.send(placed.body.deposit_address, '2e'.repeat(32), 1_000_000);
+    const fired = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
+    assert.equal(fired.status, 200);
+    // Only the cron can have seen the deposit: the order was never read.
+    const event = await eventually(() => hooks.received.find(
+      (e) => e.body.data.id === placed.body.id && e.body.data.status === 'confirming',
+    ));
+    assert.ok(verifySignature(event.headers['cryptoexchange-signature'], event.raw, watched.webhook_secret));
+    assert.equal(event.body.data.deposits[0].tx_id, '2e'.repeat(32));
+  } finally {
+    await hooks.stop();
+  }
+});
