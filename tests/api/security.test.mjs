@@ -2,7 +2,7 @@
 // client with scopes, IP allowlists, expiry, rotation and revocation; per-key rate
 // limiting with the IETF draft's RateLimit headers; keys stored hashed.
 import assert from 'node:assert/strict';
-import { createDecipheriv, createHash, createHmac } from 'node:crypto';
+import { createDecipheriv, createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
