@@ -585,7 +585,7 @@ pub struct EventDelivery {
 pub struct EventResponse {
     #[cfg_attr(feature = "schema", schemars(with = "crate::schema::EventId"))]
     pub id: String,
-    /// `order.status_changed`.
+    /// `order.status_changed` or `sell_order.status_changed`.
     #[serde(rename = "type")]
     pub kind: String,
     #[cfg_attr(feature = "schema", schemars(with = "crate::schema::OrderId"))]
@@ -593,8 +593,31 @@ pub struct EventResponse {
     pub sequence: u32,
     pub created_at: Timestamp,
     pub delivery: EventDelivery,
-    pub payload: WebhookEvent,
+    pub payload: AnyWebhookEvent,
 }
+
+/// The body of an event as it was signed and sent: a buy order's
+/// (`order.status_changed`) or a sell order's (`sell_order.status_changed`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AnyWebhookEvent {
+    Order(WebhookEvent),
+    Sell(Box<SellWebhookEvent>),
+}
+
+impl AnyWebhookEvent {
+    /// The event's `type`.
+    pub fn kind(&self) -> &str {
+        match self {
+            AnyWebhookEvent::Order(e) => &e.kind,
+            AnyWebhookEvent::Sell(e) => &e.kind,
+        }
+    }
+}
+
+/// The `type` of every event the API sends.
+pub const EVENT_TYPES: [&str; 2] = ["order.status_changed", "sell_order.status_changed"];
 
 /// `GET /v1/events`.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

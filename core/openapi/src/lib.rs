@@ -119,7 +119,7 @@ fn key_id_schema(_: &mut SchemaGenerator) -> Schema {
 }
 
 fn event_type_schema(_: &mut SchemaGenerator) -> Schema {
-    schemars::json_schema!({ "type": "string", "enum": ["order.status_changed"] })
+    schemars::json_schema!({ "type": "string", "enum": api::EVENT_TYPES })
 }
 
 fn all_flag_schema(_: &mut SchemaGenerator) -> Schema {

@@ -3,7 +3,8 @@
 //! enabled, or disabled by a 410 Gone).
 
 use cryptoexchange_core::api::{
-    DeliveryState, EventDelivery, EventResponse, EventsPage, WebhookEndpointResponse, WebhookEvent,
+    AnyWebhookEvent, DeliveryState, EventDelivery, EventResponse, EventsPage,
+    WebhookEndpointResponse, EVENT_TYPES,
 };
 use worker::{Env, Request, Response, Url};
 
@@ -27,7 +28,7 @@ fn invalid(name: &'static str, detail: impl Into<String>) -> ApiError {
 }
 
 fn view(row: EventRow) -> Result<EventResponse, ApiError> {
-    let payload: WebhookEvent = serde_json::from_str(&row.body)
+    let payload: AnyWebhookEvent = serde_json::from_str(&row.body)
         .map_err(|e| ApiError::internal(format!("event {} body: {e}", row.event_id)))?;
     let state = DeliveryState::ALL
         .into_iter()
@@ -35,7 +36,7 @@ fn view(row: EventRow) -> Result<EventResponse, ApiError> {
         .ok_or_else(|| ApiError::internal(format!("event {} state {}", row.event_id, row.state)))?;
     Ok(EventResponse {
         id: row.event_id,
-        kind: payload.kind.clone(),
+        kind: payload.kind().to_owned(),
         order_id: row.order_id,
         sequence: row.sequence,
         created_at: ids::time_of(row.created_at),
@@ -83,8 +84,8 @@ fn parse_query(url: &Url) -> Result<ListQuery, ApiError> {
                 q.filter.order_id = Some(value.into_owned());
             }
             "type" => {
-                if value != "order.status_changed" {
-                    return Err(invalid("type", "order.status_changed"));
+                if !EVENT_TYPES.contains(&value.as_ref()) {
+                    return Err(invalid("type", EVENT_TYPES.join(" or ")));
                 }
                 q.filter.kind = Some(value.into_owned());
             }
