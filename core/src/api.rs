@@ -863,11 +863,12 @@ pub struct SandboxDepositRequest {
         schemars(with = "Option<crate::schema::DecimalString>")
     )]
     pub amount: Option<String>,
-    #[serde(default)]
+    // Whole numbers as JSON writes them (`3` or `3.0`, the same JSON Schema integer).
+    #[serde(default, deserialize_with = "security::optional_whole_seconds")]
     pub confirmations: Option<u32>,
     #[serde(default)]
     pub tx_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "security::optional_whole_seconds")]
     pub late_seconds: Option<u32>,
 }
 

@@ -163,7 +163,7 @@ pub struct RotatedWebhookSecret {
 }
 
 /// Seconds as JSON writes whole numbers (`60` or `60.0`), or null.
-fn optional_whole_seconds<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn optional_whole_seconds<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<u32>, D::Error> {
     #[derive(Deserialize)]
