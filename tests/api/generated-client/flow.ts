@@ -6,6 +6,7 @@ import createClient from 'openapi-fetch';
 import type { components, paths } from './schema.js';
 
 type Order = components['schemas']['OrderResponse'];
+type AnyOrder = components['schemas']['AnyOrderResponse'];
 
 export interface FlowResult {
   clientId: string;
@@ -16,6 +17,12 @@ export interface FlowResult {
   placed: Order;
   completed: Order;
   listed: components['schemas']['OrdersPage'];
+}
+
+/** The documented answer is a buy or a sell order; only a sell order has `side`. */
+function buyOrder(order: AnyOrder): Order {
+  if ('side' in order) throw new Error(`expected a buy order, got a ${order.side} order`);
+  return order;
 }
 
 function must<T>(data: T | undefined, error: unknown, what: string): T {
@@ -76,7 +83,7 @@ export async function runFlow(baseUrl: string, adminToken: string, idempotencyKe
       destination_address: address.address, quote_id: quote.id,
     },
   });
-  const placed = must(placedAnswer.data, placedAnswer.error, 'order');
+  const placed = buyOrder(must(placedAnswer.data, placedAnswer.error, 'order'));
 
   let completed: Order = placed;
   const deadline = Date.now() + 30_000;
@@ -84,7 +91,7 @@ export async function runFlow(baseUrl: string, adminToken: string, idempotencyKe
     if (Date.now() > deadline) throw new Error(`order still ${completed.status}`);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const polled = await api.GET('/v1/orders/{order_id}', { params: { path: { order_id: placed.id } } });
-    completed = must(polled.data, polled.error, 'poll');
+    completed = buyOrder(must(polled.data, polled.error, 'poll'));
   }
   const listedAnswer = await api.GET('/v1/customers/{customer_id}/orders', {
     params: { path: { customer_id: 'alice' }, query: { status: 'completed', limit: 10 } },
