@@ -424,6 +424,48 @@ pub fn plan_order(
     })))
 }
 
+/// What an order is decided from before anything is read: the client's configuration
+/// as the host last read it, and the rate table. The host binds that configuration and
+/// the key into the write's guard, so a plan made on a stale copy writes nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct UnreadFacts<'a> {
+    pub config: &'a ClientConfig,
+    pub rates: &'a RatesResponse,
+    pub now: Timestamp,
+    pub new_order_id: &'a str,
+    pub fingerprint: &'a str,
+    pub livemode: bool,
+}
+
+/// The plan of the happy path, made before reading: an order priced by the rate table
+/// (not a quote, whose price is stored), with the Idempotency-Key taken as unused and
+/// nothing spent yet. Both are left to the write: the key's primary key refuses a
+/// reuse and the guard adds the stored spend totals. None when the request needs the
+/// facts (a quote, or a request the core refuses even before them, whose error must
+/// then be told from the facts as they are); the host then goes the read → [`plan_order`]
+/// path, as it does when the write refuses.
+pub fn plan_unread(request: &PlaceOrderRequest, facts: &UnreadFacts<'_>) -> Option<Box<NewOrder>> {
+    if request.quote_id.is_some() {
+        return None;
+    }
+    let facts = PlacementFacts {
+        config: facts.config,
+        now: facts.now,
+        new_order_id: facts.new_order_id,
+        fingerprint: facts.fingerprint,
+        prior: None,
+        pricing: Pricing::Rates(facts.rates),
+        quote_used: false,
+        spent_today_minor: 0,
+        spent_this_month_minor: 0,
+        livemode: facts.livemode,
+    };
+    match plan_order(request, &facts) {
+        Ok(Plan::Place(new)) => Some(new),
+        Ok(Plan::Replay(_)) | Err(_) => None,
+    }
+}
+
 /// After a guarded write wrote nothing, with the facts read again: the order to
 /// replay (a concurrent request with the same key won), the error of the limit now
 /// exceeded, or, when the limits allow the order now,
@@ -618,6 +660,53 @@ mod tests {
             }
         );
         assert_eq!(new.order.status_history.len(), 1);
+    }
+
+    fn unread<'a>(config: &'a ClientConfig, rates: &'a RatesResponse) -> UnreadFacts<'a> {
+        let f = facts(config, rates);
+        UnreadFacts {
+            config,
+            rates,
+            now: f.now,
+            new_order_id: f.new_order_id,
+            fingerprint: f.fingerprint,
+            livemode: f.livemode,
+        }
+    }
+
+    #[test]
+    fn the_unread_plan_is_the_read_plan_of_a_customer_with_nothing_spent() {
+        let (config, rates) = (sample(), rates_at(NOW));
+        let unread = plan_unread(&request(), &unread(&config, &rates)).expect("a plan");
+        assert_eq!(
+            Plan::Place(unread.clone()),
+            plan_order(&request(), &facts(&config, &rates)).unwrap()
+        );
+        // The guard does not depend on what was spent: the write adds the stored totals.
+        let mut spent = facts(&config, &rates);
+        spent.spent_today_minor = 50_000;
+        assert_eq!(
+            placed(plan_order(&request(), &spent).unwrap()).guard,
+            unread.guard
+        );
+    }
+
+    #[test]
+    fn the_unread_plan_leaves_quotes_and_refusals_to_the_read_path() {
+        let (config, rates) = (sample(), rates_at(NOW));
+        let facts = unread(&config, &rates);
+        let mut quoted = request();
+        quoted.quote_id = Some("q-1".into());
+        assert_eq!(plan_unread(&quoted, &facts), None);
+        let mut bad_address = request();
+        bad_address.destination_address = "bc1notanaddress".into();
+        assert_eq!(plan_unread(&bad_address, &facts), None);
+        // Over the daily limit (sample(): 2000 EUR) on its own.
+        let mut too_big = request();
+        too_big.amount = "2000.01".into();
+        assert_eq!(plan_unread(&too_big, &facts), None);
+        let stale = rates_at("2026-06-01T11:00:00Z");
+        assert_eq!(plan_unread(&request(), &unread(&config, &stale)), None);
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod access;
 mod auth;
 mod body;
 mod chain;
+mod client_cache;
 mod dead_letters;
 mod delivery;
 mod faults;

@@ -104,20 +104,26 @@ pub async fn enqueue(env: &Env, job: Job, delay_seconds: u32) -> Result<(), ApiE
 /// event. A failed send is only logged: the order is committed, and the sweeper sends
 /// what is overdue.
 pub async fn start(env: &Env, order_id: &str, first_event_id: Option<&str>) {
-    let advance = Job::Advance {
-        order_id: order_id.to_owned(),
-    };
-    if let Err(e) = enqueue(env, advance, STEP_DELAY_SECONDS).await {
-        console_error!("order {order_id}: first step not enqueued ({e:?}); the sweeper will");
-    }
-    if let Some(event_id) = first_event_id {
-        let deliver = Job::Deliver {
-            event_id: event_id.to_owned(),
+    let advance = async {
+        let job = Job::Advance {
+            order_id: order_id.to_owned(),
         };
-        if let Err(e) = enqueue(env, deliver, 0).await {
-            console_error!("event {event_id}: delivery not enqueued ({e:?}); the sweeper will");
+        if let Err(e) = enqueue(env, job, STEP_DELAY_SECONDS).await {
+            console_error!("order {order_id}: first step not enqueued ({e:?}); the sweeper will");
         }
-    }
+    };
+    // The two sends go to different queues: neither waits for the other.
+    let deliver = async {
+        if let Some(event_id) = first_event_id {
+            let job = Job::Deliver {
+                event_id: event_id.to_owned(),
+            };
+            if let Err(e) = enqueue(env, job, 0).await {
+                console_error!("event {event_id}: delivery not enqueued ({e:?}); the sweeper will");
+            }
+        }
+    };
+    futures_util::join!(advance, deliver);
 }
 
 /// Sends jobs in batches of at most 100 messages (a queue's batch limit), each on its

@@ -153,6 +153,50 @@ describe('API keys', () => {
     assertProblem(assert, await admin(worker.url, 'DELETE', `${keysPath(other.client_id)}/${b.key.key_id}`), 404, 'not_found');
   });
 
+  // Placement plans with the isolate's copy of a client it placed for before
+  // (edge-worker/src/client_cache.rs) and writes nothing if that copy is stale: these
+  // keys placed orders first, so their client is in the copy when the change comes.
+  test('a key that placed orders is refused at once after its revocation and after its rotation overlap', async () => {
+    const ordersOf = async (customer) => {
+      const r = await call(worker.url, 'GET', `/v1/customers/${customer}/orders`, { token: client.api_key });
+      assert.equal(r.status, 200, r.text);
+      return r.body.orders.length;
+    };
+    const a = await newKey();
+    for (const n of [1, 2]) {
+      assert.equal((await placeOrder(worker.url, a.api_key, 'copy-rev', orderBody(), `copy-rev-${n}`)).status, 201);
+    }
+    assert.equal((await admin(worker.url, 'DELETE', `${keysPath()}/${a.key.key_id}`)).status, 200);
+    assertProblem(assert, await placeOrder(worker.url, a.api_key, 'copy-rev', orderBody(), 'copy-rev-3'), 401, 'api_key_revoked');
+    assert.equal(await ordersOf('copy-rev'), 2);
+
+    const old = await newKey();
+    assert.equal((await placeOrder(worker.url, old.api_key, 'copy-rot', orderBody(), 'copy-rot-1')).status, 201);
+    const r = await admin(worker.url, 'POST', `${keysPath()}/${old.key.key_id}/rotate`, { overlap_seconds: 1 });
+    assert.equal(r.status, 201, r.text);
+    await sleep(Math.max(0, Date.parse(r.body.previous.expires_at) - Date.now()) + 1200);
+    assertProblem(assert, await placeOrder(worker.url, old.api_key, 'copy-rot', orderBody(), 'copy-rot-2'), 401, 'api_key_expired');
+    assert.equal((await placeOrder(worker.url, r.body.api_key, 'copy-rot', orderBody(), 'copy-rot-3')).status, 201);
+    assert.equal(await ordersOf('copy-rot'), 2);
+  });
+
+  test("a new configuration decides the next order of a client that placed orders", async () => {
+    const c = await onboard(worker.url);
+    const place = (key, amount = '100.00') => placeOrder(worker.url, c.api_key, 'copy-cfg', orderBody({ amount }), key);
+    assert.equal((await place('copy-cfg-1')).status, 201);
+    assert.equal((await place('copy-cfg-2')).status, 201);
+    const lower = sampleConfig();
+    Object.assign(lower.fiat.EUR, { max_order: '250.00', daily_limit: '250.00' });
+    const put = await admin(worker.url, 'PUT', `/v1/admin/clients/${c.client_id}/config`, lower);
+    assert.equal(put.status, 200, put.text);
+    // 200 EUR spent: another 100 passed the old daily limit (2000) and not the new one.
+    assertProblem(assert, await place('copy-cfg-3'), 422, 'daily_limit_exceeded');
+    assert.equal((await place('copy-cfg-4', '40.00')).status, 201);
+    // And a retry of a placed order is still its replay.
+    const replay = await place('copy-cfg-4', '40.00');
+    assert.equal(replay.status, 200, replay.text);
+  });
+
   test('rotation: the new key works at once, the old one until the overlap ends', async () => {
     const old = await newKey({ scopes: ['read'], ip_allowlist: ['127.0.0.1', '::1', '203.0.113.0/24'] });
     const r = await admin(worker.url, 'POST', `${keysPath()}/${old.key.key_id}/rotate`, { overlap_seconds: 3 });

@@ -1,11 +1,13 @@
 //! Orders: placing one (idempotent, limits enforced atomically), reading one, and
 //! listing a customer's orders.
 //!
-//! Placing is: authenticate → parse → read every fact in one batch → the core's
-//! `plan_order` → write the plan in one guarded batch (which also uses up the quote it
-//! names) → respond. Two D1 round trips on the happy path (the read batch, the write
-//! batch); a third only when the guard refused and the facts are read again, and the
-//! core then says why (a replay, a limit, a used quote).
+//! Placing is: authenticate → parse → the core's plan → one guarded write → respond.
+//! The happy path is one D1 round trip: the plan is made with this isolate's copy of the
+//! client (`client_cache`) before anything is read (`plan_unread`), and the write holds
+//! to the key and configuration it was planned with. Without a copy, or when the core
+//! needs the facts (a quote) or the write refused, every fact is read in one batch and
+//! the core's `plan_order` decides (two round trips); after a refused write of that
+//! plan the facts are read again and the core says why (a replay, a limit, a used quote).
 
 use cryptoexchange_core::aggregate::RateBook;
 use cryptoexchange_core::api::{OrderResponse, OrdersPage, PlaceOrderRequest, RatesResponse};
@@ -13,7 +15,8 @@ use cryptoexchange_core::config::ClientConfig;
 use cryptoexchange_core::limits::window_starts;
 use cryptoexchange_core::order::OrderStatus;
 use cryptoexchange_core::placement::{
-    explain_refused_write, plan_order, PlacementFacts, Plan, Pricing,
+    explain_refused_write, plan_order, plan_unread, NewOrder, PlacementFacts, Plan, Pricing,
+    UnreadFacts,
 };
 use cryptoexchange_core::time::Timestamp;
 use cryptoexchange_core::Crypto;
@@ -24,12 +27,14 @@ use super::config::stored_config;
 use super::rates::current_book;
 use crate::auth::{authorize, client_of_digest, key_digest, require_client};
 use crate::body::{read_bytes, sha256_hex};
+use crate::client_cache;
 use crate::ids;
 use crate::problem::ApiError;
 use crate::settlement;
 use crate::store::{
     self,
-    orders::{Cursor, FirstEvent, OrderFilter, Placement, PlacementRead},
+    clients::ClientRow,
+    orders::{Cursor, FirstEvent, OrderFilter, Placement, PlacementRead, PlannedWith},
 };
 use crate::webhook;
 use cryptoexchange_core::api::ApiScope;
@@ -113,6 +118,10 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     };
     let db = env.d1("DB")?;
     let now = ids::now();
+    let livemode = crate::mode::SettlementMode::from_env(env)?.livemode();
+    if let Some(placed) = place_unread(env, &db, &req, &digest, &parsed, now, livemode).await? {
+        return Ok(placed);
+    }
     let (read, rates) = futures_util::join!(
         read_facts(&db, &digest, &parsed, now),
         latest_rates(env, now, parsed.request.quote_id.is_none())
@@ -120,6 +129,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
     let read = read?;
     let client = read.client.as_ref().ok_or(ApiError::Unauthorized)?;
     authorize(client, &req, ApiScope::Trade)?;
+    client_cache::remember(&digest, client, now.unix_millis());
     let config = stored_config(client)?;
     let rates = rates?.publish(now, config.max_rate_age_seconds);
     let order_id = ids::new_uuid()?;
@@ -129,13 +139,95 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         rates: &rates,
         order_id: &order_id,
         now,
-        livemode: crate::mode::SettlementMode::from_env(env)?.livemode(),
+        livemode,
     };
     let new = match plan_order(&parsed.request, &facts.of(&read))? {
         Plan::Replay(order) => return replay(env, &order).await,
         Plan::Place(new) => new,
     };
+    match write(env, &db, client, &digest, &parsed, &new).await? {
+        Written::Placed(answer) => Ok(answer),
+        Written::Refused => {
+            // A concurrent request with the same key won, or the limits, the key or the
+            // configuration moved: the facts as they are now decide which.
+            client_cache::forget(&digest);
+            let again = read_facts(&db, &digest, &parsed, now).await?;
+            if again.client.is_none() {
+                return Err(ApiError::Unauthorized);
+            }
+            let order = explain_refused_write(&parsed.request, &facts.of(&again))?;
+            replay(env, &order).await
+        }
+    }
+}
 
+/// The happy path, one D1 round trip: planned with this isolate's copy of the client
+/// (`client_cache`) and the rate table, before anything is read, and written with the
+/// key and configuration it was planned with in the guard. None when there is no copy,
+/// when the core needs the facts to decide ([`plan_unread`]), or when the write refused
+/// (a used Idempotency-Key, a limit, a revoked key, a new configuration): the copy is
+/// then forgotten and the read path decides, with no trace of this attempt.
+async fn place_unread(
+    env: &Env,
+    db: &worker::D1Database,
+    req: &Request,
+    digest: &str,
+    parsed: &Parsed,
+    now: Timestamp,
+    livemode: bool,
+) -> Result<Option<Response>, ApiError> {
+    if parsed.request.quote_id.is_some() {
+        return Ok(None);
+    }
+    let Some(client) = client_cache::recall(digest, now.unix_millis()) else {
+        return Ok(None);
+    };
+    // A refusal here stands: a key's scopes and allowlist never change, its revocation
+    // and expiry only come sooner, so the stored key refuses too.
+    authorize(&client, req, ApiScope::Trade)?;
+    let config = stored_config(&client)?;
+    let rates = latest_rates(env, now, true)
+        .await?
+        .publish(now, config.max_rate_age_seconds);
+    let order_id = ids::new_uuid()?;
+    let facts = UnreadFacts {
+        config: &config,
+        rates: &rates,
+        now,
+        new_order_id: &order_id,
+        fingerprint: &parsed.fingerprint,
+        livemode,
+    };
+    let Some(new) = plan_unread(&parsed.request, &facts) else {
+        return Ok(None);
+    };
+    match write(env, db, &client, digest, parsed, &new).await? {
+        Written::Placed(answer) => Ok(Some(answer)),
+        Written::Refused => {
+            client_cache::forget(digest);
+            Ok(None)
+        }
+    }
+}
+
+/// How the guarded write of a plan ended.
+enum Written {
+    /// Committed, its pipeline started: the 201 answer.
+    Placed(Response),
+    /// Nothing written: a used Idempotency-Key or the guard (see [`Placement`]).
+    Refused,
+}
+
+/// Writes a planned order with its first event in one guarded batch; placed, it starts
+/// the order's pipeline and is answered 201.
+async fn write(
+    env: &Env,
+    db: &worker::D1Database,
+    client: &ClientRow,
+    digest: &str,
+    parsed: &Parsed,
+    new: &NewOrder,
+) -> Result<Written, ApiError> {
     let event_id = ids::new_id("evt")?;
     let event = webhook::order_event(
         &event_id,
@@ -146,13 +238,18 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         new.order.livemode,
         None,
         None,
-        now.unix_millis(),
+        new.order.created_at.unix_millis(),
     );
     crate::faults::before_batch(env, "place")?;
+    let planned_with = PlannedWith {
+        client_id: &client.client_id,
+        key_digest: digest,
+        config_json: &client.config_json,
+    };
     let placement = store::orders::place(
-        &db,
-        &client.client_id,
-        &new,
+        db,
+        &planned_with,
+        new,
         &parsed.key,
         &parsed.fingerprint,
         &FirstEvent {
@@ -161,23 +258,17 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
         },
     )
     .await?;
-    match placement {
+    Ok(match placement {
         Placement::Placed(order) => {
             crate::faults::after_batch(env, "place")?;
             // The order is committed: it is 201 even if the sends fail (the sweeper sends).
             // The first event goes to the delivery queue even without a webhook URL, which
             // records it as `no_endpoint` (and lets the order's next events through).
             settlement::start(env, &order.id, Some(&event_id)).await;
-            super::json(201, &*order)
+            Written::Placed(super::json(201, &*order)?)
         }
-        Placement::DuplicateKey | Placement::LimitReached => {
-            // A concurrent request with the same key won, or the limits moved: the
-            // facts as they are now decide which.
-            let again = read_facts(&db, &digest, &parsed, now).await?;
-            let order = explain_refused_write(&parsed.request, &facts.of(&again))?;
-            replay(env, &order).await
-        }
-    }
+        Placement::DuplicateKey | Placement::Refused => Written::Refused,
+    })
 }
 
 /// What the handler holds for the plan besides what it read.

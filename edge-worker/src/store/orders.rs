@@ -124,11 +124,20 @@ pub struct FirstEvent<'a> {
     pub body: &'a str,
 }
 
+/// Who placed an order and the client configuration its plan was made with; the write
+/// holds to both (the host may have planned with a copy it read earlier).
+pub struct PlannedWith<'a> {
+    pub client_id: &'a str,
+    pub key_digest: &'a str,
+    pub config_json: &'a str,
+}
+
 pub enum Placement {
     /// Written; the order as the insert returned it.
     Placed(Box<OrderResponse>),
-    /// The limit guard refused the insert; nothing was written.
-    LimitReached,
+    /// The guard refused the insert (a limit, the quote, or the key or configuration the
+    /// order was planned with changed); nothing was written.
+    Refused,
     /// Another request with the same Idempotency-Key won; nothing of this one was written.
     DuplicateKey,
 }
@@ -234,14 +243,14 @@ pub async fn placement_read(
 /// event and the use of its quote, or nothing at all: one D1 batch, one round trip.
 pub async fn place(
     db: &D1Database,
-    client_id: &str,
+    planned_with: &PlannedWith<'_>,
     new: &NewOrder,
     idempotency_key: &str,
     request_hash: &str,
     event: &FirstEvent<'_>,
 ) -> Result<Placement, StoreError> {
     let statements =
-        placement_statements(db, client_id, new, idempotency_key, request_hash, event)?;
+        placement_statements(db, planned_with, new, idempotency_key, request_hash, event)?;
     let results = match db.batch(statements).await {
         Ok(results) => results,
         Err(e) if is_unique_violation(&e) => return Ok(Placement::DuplicateKey),
@@ -256,7 +265,7 @@ pub async fn place(
         None => Vec::new(),
     };
     let Some(mut row) = written.pop() else {
-        return Ok(Placement::LimitReached);
+        return Ok(Placement::Refused);
     };
     row.history = match results.get(PLACED_HISTORY) {
         Some(r) => r.results::<History>()?.pop().map(|h| h.history),
@@ -272,8 +281,9 @@ const PLACED_HISTORY: usize = 2;
 
 /// The statements of a placement, in the order they run in its one batch. The first,
 /// the order insert, is the guard: it writes only while the customer's counted spending
-/// since each window start plus this order stays within each limit, and the quote it
-/// names (if any) is this client's, unused and for this customer; every later
+/// since each window start plus this order stays within each limit, the quote it
+/// names (if any) is this client's, unused and for this customer, and the bearer key is
+/// alive and the client's configuration the one the plan was made with; every later
 /// statement writes only if the order row exists; two of them add the order to the
 /// customer's spend totals of its day and month (`customer_spend`, which the guard reads
 /// by primary key: no sum over the customer's orders). A statement runs alone in D1, and a
@@ -281,12 +291,13 @@ const PLACED_HISTORY: usize = 2;
 /// for the same limit room or the same quote. Add a placement's further rows at the end.
 fn placement_statements(
     db: &D1Database,
-    client_id: &str,
+    planned_with: &PlannedWith<'_>,
     new: &NewOrder,
     idempotency_key: &str,
     request_hash: &str,
     event: &FirstEvent<'_>,
 ) -> Result<Vec<D1PreparedStatement>, StoreError> {
+    let client_id = planned_with.client_id;
     let order = &new.order;
     let pricing = &order.pricing;
     let now_ms = order.created_at.unix_millis();
@@ -295,10 +306,16 @@ fn placement_statements(
     let quote_guard = "(?9 IS NULL OR EXISTS (SELECT 1 FROM quotes
         WHERE quote_id = ?9 AND client_id = ?2 AND used_by_order IS NULL
           AND (customer_id IS NULL OR customer_id = ?3)))";
+    // ?18 is the bearer key's digest, ?19 the configuration the order was planned with:
+    // the order is written only while that key is alive and that configuration current.
+    let planned_guard =
+        "EXISTS (SELECT 1 FROM api_keys k JOIN clients c ON c.client_id = k.client_id
+        WHERE k.key_sha256 = ?18 AND k.client_id = ?2 AND k.revoked_at IS NULL
+          AND (k.expires_at IS NULL OR k.expires_at > ?12) AND c.config_json = ?19)";
     let insert_order = format!(
         "INSERT INTO orders ({ORDER_COLUMNS})
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, 1, ?12, ?12, ?17
-         WHERE {} AND {} AND {quote_guard}
+         WHERE {} AND {} AND {quote_guard} AND {planned_guard}
          RETURNING order_id, client_id, customer_id, quote_json, quote_id, destination_address,
                    status, tx_id, event_sequence, created_at, updated_at, livemode",
         spend_guard("day", 13, 14),
@@ -323,7 +340,9 @@ fn placement_statements(
         new.guard.daily_limit_minor,
         new.guard.month_start.unix_millis(),
         new.guard.monthly_limit_minor,
-        u8::from(order.livemode)
+        u8::from(order.livemode),
+        planned_with.key_digest,
+        planned_with.config_json
     )?;
     let insert_key = query!(
         db,
