@@ -322,15 +322,17 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
         },
     )
     .await?;
-    if !applied {
+    let store::orders::Transitioned::Applied { event_pending } = applied else {
         console_log!("settlement: order {order_id} moved concurrently; step skipped");
         return Ok(Next::Done);
-    }
+    };
     faults::after_batch(env, "transition")?;
     // A send that fails leaves the event pending and the next step due: the sweeper
     // sends both.
-    if let Err(e) = enqueue(env, Job::Deliver { event_id }, 0).await {
-        console_error!("order {order_id}: delivery not enqueued ({e:?}); the sweeper will");
+    if event_pending {
+        if let Err(e) = enqueue(env, Job::Deliver { event_id }, 0).await {
+            console_error!("order {order_id}: delivery not enqueued ({e:?}); the sweeper will");
+        }
     }
     if !to.is_final() {
         let next = Job::Advance {

@@ -119,6 +119,26 @@ describe('deliveries', () => {
     await eventually(async () => (await events(worker.url, client.api_key, `?order_id=${order.id}&delivery_state=delivered`)).events.length === 4, { timeoutMs: 40_000 });
   });
 
+  test('an event of a client with no webhook URL is no_endpoint when written; redeliver sends it once a URL is set', async () => {
+    const quiet = await onboard(worker.url);
+    const order = (await placeOrder(worker.url, quiet.api_key, 'gus', orderBody({ amount: '20.00' }), 'gus-1')).body;
+    const [first] = (await events(worker.url, quiet.api_key, `?order_id=${order.id}`)).events;
+    assert.equal(first.sequence, 1);
+    assert.equal(first.delivery.state, 'no_endpoint');
+    assert.equal(first.delivery.attempts, 0, 'nothing was queued for it');
+    // Its order still settles, each event written no_endpoint.
+    await eventually(async () => (await events(worker.url, quiet.api_key, `?order_id=${order.id}&delivery_state=no_endpoint`)).events.length === 4, { timeoutMs: 40_000 });
+    const put = await admin(worker.url, 'PUT', `/v1/admin/clients/${quiet.client_id}/config`, sampleConfig({ webhook_url: hooks.url }));
+    assert.equal(put.status, 200, put.text);
+    const r = await call(worker.url, 'POST', `/v1/events/${first.id}/redeliver`, { token: quiet.api_key });
+    assert.equal(r.status, 202, r.text);
+    hooks.mode = 'up';
+    await eventually(() => hooks.received.some((h) => h.headers['webhook-id'] === first.id));
+    const got = hooks.received.find((h) => h.headers['webhook-id'] === first.id);
+    assert.ok(verifyWebhook(quiet.webhook_secret, got.raw, got.headers), 'signed with this client\'s secret');
+    assert.equal(got.raw, JSON.stringify(first.payload));
+  });
+
   test('a 410 disables the endpoint, says so, and fails the events; a new configuration enables it again', async () => {
     hooks.mode = 'gone';
     const order = (await placeOrder(worker.url, client.api_key, 'hal', orderBody({ amount: '20.00' }), 'hal-1')).body;

@@ -259,12 +259,14 @@ async fn write(
     )
     .await?;
     Ok(match placement {
-        Placement::Placed(order) => {
+        Placement::Placed {
+            order,
+            event_pending,
+        } => {
             crate::faults::after_batch(env, "place")?;
             // The order is committed: it is 201 even if the sends fail (the sweeper sends).
-            // The first event goes to the delivery queue even without a webhook URL, which
-            // records it as `no_endpoint` (and lets the order's next events through).
-            settlement::start(env, &order.id, Some(&event_id)).await;
+            // An event of a client without a webhook URL was written `no_endpoint`.
+            settlement::start(env, &order.id, event_pending.then_some(event_id.as_str())).await;
             Written::Placed(super::json(201, &*order)?)
         }
         Placement::DuplicateKey | Placement::Refused => Written::Refused,

@@ -802,7 +802,11 @@ async fn move_order(
             },
         )
         .await?;
-        if applied {
+        if applied
+            == (store::orders::Transitioned::Applied {
+                event_pending: true,
+            })
+        {
             enqueue(env, Job::Deliver { event_id }, 0).await?;
         }
     }

@@ -133,8 +133,12 @@ pub struct PlannedWith<'a> {
 }
 
 pub enum Placement {
-    /// Written; the order as the insert returned it.
-    Placed(Box<OrderResponse>),
+    /// Written; the order as the insert returned it, and whether its first event waits
+    /// for delivery (false for a client with no webhook URL).
+    Placed {
+        order: Box<OrderResponse>,
+        event_pending: bool,
+    },
     /// The guard refused the insert (a limit, the quote, or the key or configuration the
     /// order was planned with changed); nothing was written.
     Refused,
@@ -271,13 +275,17 @@ pub async fn place(
         Some(r) => r.results::<History>()?.pop().map(|h| h.history),
         None => None,
     };
-    Ok(Placement::Placed(Box::new(row.into_response()?)))
+    Ok(Placement::Placed {
+        order: Box::new(row.into_response()?),
+        event_pending: event_pending(results.get(PLACED_EVENT))?,
+    })
 }
 
 /// Where [`placement_statements`] puts the order insert (its `RETURNING` row is the
-/// order as written) and the history insert (its first status change).
+/// order as written), the history insert (its first status change) and the event.
 const PLACED_ORDER: usize = 0;
 const PLACED_HISTORY: usize = 2;
+const PLACED_EVENT: usize = 3;
 
 /// The statements of a placement, in the order they run in its one batch. The first,
 /// the order insert, is the guard: it writes only while the customer's counted spending
@@ -384,7 +392,9 @@ fn placement_statements(
 }
 
 /// Inserts a webhook event only when the order is at `sequence` (the statement before
-/// it in the batch moved it there).
+/// it in the batch moved it there). An event of a client with no webhook URL is written
+/// as `no_endpoint`, already final: nothing is queued for it (a later URL does not make
+/// it pending; `POST /v1/events/{id}/redeliver` sends it). The row returns its `state`.
 fn insert_event_if(
     db: &D1Database,
     order_id: &str,
@@ -395,9 +405,14 @@ fn insert_event_if(
 ) -> Result<D1PreparedStatement, StoreError> {
     Ok(query!(
         db,
-        "INSERT INTO webhook_events (event_id, client_id, order_id, sequence, body, attempts, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, 0, ?6
-         WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = ?3 AND event_sequence = ?4)",
+        "INSERT INTO webhook_events (event_id, client_id, order_id, sequence, body, attempts, created_at, state)
+         SELECT ?1, ?2, ?3, ?4, ?5, 0, ?6,
+                CASE WHEN json_extract(c.config_json, '$.webhook_url') IS NULL
+                     THEN 'no_endpoint' ELSE 'pending' END
+         FROM clients c
+         WHERE c.client_id = ?2
+           AND EXISTS (SELECT 1 FROM orders WHERE order_id = ?3 AND event_sequence = ?4)
+         RETURNING state",
         event.event_id,
         client_id,
         order_id,
@@ -405,6 +420,21 @@ fn insert_event_if(
         event.body,
         now_ms
     )?)
+}
+
+/// Whether the event a batch wrote (its insert's result) waits for delivery.
+fn event_pending(result: Option<&worker::D1Result>) -> Result<bool, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        state: String,
+    }
+    Ok(match result {
+        Some(r) => r
+            .results::<Row>()?
+            .pop()
+            .is_some_and(|row| row.state == "pending"),
+        None => false,
+    })
 }
 
 /// The client of a bearer key and one of its orders (None: unknown key, or no such
@@ -557,14 +587,32 @@ pub struct LedgerEntry<'a> {
 }
 
 /// Applies a transition; false when the order had already moved (nothing written).
-pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<bool, StoreError> {
+/// How a [`transition`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transitioned {
+    /// The order had moved: nothing written.
+    Skipped,
+    /// Written; `event_pending`: its event waits for delivery (false for a client with
+    /// no webhook URL).
+    Applied { event_pending: bool },
+}
+
+pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<Transitioned, StoreError> {
     let results = match db.batch(transition_statements(db, t)?).await {
         Ok(results) => results,
-        Err(e) if is_unique_violation(&e) => return Ok(false),
+        Err(e) if is_unique_violation(&e) => return Ok(Transitioned::Skipped),
         Err(e) => return Err(e.into()),
     };
-    Ok(results.first().map(changes).transpose()?.unwrap_or(0) == 1)
+    if results.first().map(changes).transpose()?.unwrap_or(0) != 1 {
+        return Ok(Transitioned::Skipped);
+    }
+    Ok(Transitioned::Applied {
+        event_pending: event_pending(results.get(TRANSITION_EVENT))?,
+    })
 }
+
+/// Where [`transition_statements`] puts the event insert.
+const TRANSITION_EVENT: usize = 2;
 
 /// The statements of one transition: the guarded update first (its `changes` decide).
 fn transition_statements(
