@@ -43,13 +43,13 @@ impl WitnessProgram {
     }
 
     /// `OP_n <push len> <program>`.
-    pub(crate) fn script_pubkey_hex(&self) -> String {
+    pub(crate) fn script_pubkey(&self) -> super::Script {
         let op = if self.version == 0 {
             0
         } else {
             0x50 + self.version
         };
-        super::script_hex(&[op, self.len as u8], self.program(), &[])
+        super::Script::new(&[op, self.len as u8], self.program(), &[])
     }
 }
 
@@ -74,15 +74,20 @@ pub(crate) fn split(s: &str) -> Option<(&str, &str)> {
 pub(crate) fn check_case_and_range(s: &str) -> Result<(), AddressError> {
     let mut has_lower = false;
     let mut has_upper = false;
-    for (position, character) in s.chars().enumerate() {
-        if !(33..=126).contains(&u32::from(character)) {
+    for (position, &b) in s.as_bytes().iter().enumerate() {
+        if !(33..=126).contains(&b) {
+            // Every byte before is ASCII, so the byte index is the character index and
+            // a character starts here.
             return Err(AddressError::BadCharacter {
                 position,
-                character,
+                character: s
+                    .get(position..)
+                    .and_then(|rest| rest.chars().next())
+                    .unwrap_or(char::REPLACEMENT_CHARACTER),
             });
         }
-        has_lower |= character.is_ascii_lowercase();
-        has_upper |= character.is_ascii_uppercase();
+        has_lower |= b.is_ascii_lowercase();
+        has_upper |= b.is_ascii_uppercase();
     }
     if has_lower && has_upper {
         return Err(AddressError::MixedCase);
@@ -180,22 +185,36 @@ pub(crate) fn decode(hrp: &str, data: &str) -> Result<WitnessProgram, AddressErr
     })
 }
 
-fn polymod_step(chk: u32, value: u8) -> u32 {
-    const GEN: [u32; 5] = [
-        0x3b6a_57b2,
-        0x2650_8e6d,
-        0x1ea1_19fa,
-        0x3d42_33dd,
-        0x2a14_62b3,
-    ];
-    let top = chk >> 25;
-    let mut chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(value);
-    for (i, g) in GEN.iter().enumerate() {
-        if (top >> i) & 1 == 1 {
-            chk ^= g;
+const GEN: [u32; 5] = [
+    0x3b6a_57b2,
+    0x2650_8e6d,
+    0x1ea1_19fa,
+    0x3d42_33dd,
+    0x2a14_62b3,
+];
+
+/// The XOR of the generators selected by each 5-bit value of the checksum's top bits:
+/// one lookup per character instead of five tests.
+const GEN_TABLE: [u32; 32] = {
+    let mut table = [0u32; 32];
+    let mut top = 0;
+    while top < 32 {
+        let mut i = 0;
+        while i < GEN.len() {
+            if (top >> i) & 1 == 1 {
+                table[top] ^= GEN[i];
+            }
+            i += 1;
         }
+        top += 1;
     }
-    chk
+    table
+};
+
+fn polymod_step(chk: u32, value: u8) -> u32 {
+    // The checksum stays below 2^30, so `top` is a 5-bit value.
+    let top = (chk >> 25) as usize & 31;
+    ((chk & 0x01ff_ffff) << 5) ^ u32::from(value) ^ GEN_TABLE[top]
 }
 
 /// BIP-173 checksum over the expanded (lower-cased) hrp and the data values.
