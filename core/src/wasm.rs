@@ -112,7 +112,8 @@ pub fn validate_addresses(
         .iter()
         .map(|a| match address::check_address(currency, a, network) {
             Ok(_) => JsValue::NULL,
-            Err(e) => JsValue::from_str(e.code()),
+            // Interned: a code crosses once, not once per address.
+            Err(e) => JsValue::from_str(wasm_bindgen::intern(e.code())),
         })
         .collect())
 }

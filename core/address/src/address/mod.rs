@@ -343,16 +343,16 @@ fn validate_utxo(
     if currency == Bch && cashaddr::looks_unprefixed(s) {
         return validate_cash(s, None, s, 0, network);
     }
-    if let Some((hrp, data)) = segwit::split(s) {
+    if let Some(split) = segwit::split(s) {
         if CHAINS
             .iter()
-            .any(|c| c.hrp.is_some_and(|h| h.eq_ignore_ascii_case(hrp)))
+            .any(|c| c.hrp.is_some_and(|h| h.eq_ignore_ascii_case(split.hrp)))
         {
-            return validate_segwit(currency, s, hrp, data, network);
+            return validate_segwit(currency, s, &split, network);
         }
         // Bech32-shaped (single case) with an unknown hrp: base58 only if it really
         // is base58. Base58 addresses are almost always mixed case, bech32 never.
-        if segwit::check_case_and_range(s).is_err() {
+        if split.check_case().is_err() {
             return validate_base58(currency, s, network);
         }
         return validate_base58(currency, s, network).map_err(|e| match e {
@@ -393,17 +393,17 @@ fn resolve_network<'a>(
 fn validate_segwit<'a>(
     currency: Crypto,
     s: &'a str,
-    hrp: &str,
-    data: &str,
+    split: &segwit::Split,
     network: Option<Network>,
 ) -> Result<CheckedAddress<'a>, AddressError> {
+    let (hrp, data) = (split.hrp, split.data);
     let matches = CHAINS
         .iter()
         .filter(|c| c.hrp.is_some_and(|h| h.eq_ignore_ascii_case(hrp)));
     let chain = match resolve_network(currency, network, matches.clone()) {
         Ok(chain) => chain,
         Err(found_network) => {
-            segwit::check_case_and_range(s)?;
+            split.check_case()?;
             segwit::decode(hrp, data)?;
             return Err(network_or_currency_error(
                 currency,
@@ -413,7 +413,7 @@ fn validate_segwit<'a>(
             ));
         }
     };
-    segwit::check_case_and_range(s)?;
+    split.check_case()?;
     let program = segwit::decode(hrp, data)?;
     let kind = match (program.version, program.program().len()) {
         (0, 20) => AddressKind::P2wpkh,

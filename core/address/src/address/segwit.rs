@@ -53,21 +53,53 @@ impl WitnessProgram {
     }
 }
 
+/// A string with the shape of a bech32 string, split at its last '1'.
+pub(crate) struct Split<'a> {
+    pub(crate) hrp: &'a str,
+    pub(crate) data: &'a str,
+    /// Upper and lower case letters both occur.
+    pub(crate) mixed_case: bool,
+}
+
+impl Split<'_> {
+    /// [`check_case_and_range`] of the whole string: every character of a split string
+    /// is ASCII alphanumeric, so only the case can be wrong.
+    pub(crate) fn check_case(&self) -> Result<(), AddressError> {
+        match self.mixed_case {
+            true => Err(AddressError::MixedCase),
+            false => Ok(()),
+        }
+    }
+}
+
 /// Splits `hrp1data` at the last '1' if the string has the shape of a bech32 string.
 ///
 /// The shape test is cheap and lets the caller check the prefix before any checksum work.
-pub(crate) fn split(s: &str) -> Option<(&str, &str)> {
+pub(crate) fn split(s: &str) -> Option<Split<'_>> {
     let sep = s.rfind('1')?;
     if sep == 0 || s.len() - sep - 1 < CHECKSUM_LEN {
         return None;
     }
     let (hrp, rest) = s.split_at(sep);
     let data = &rest[1..];
-    let plausible = hrp.bytes().all(|b| b.is_ascii_alphanumeric())
-        && data
-            .bytes()
-            .all(|b| b < 128 && CHARSET_REV[b as usize] != 0xff);
-    plausible.then_some((hrp, data))
+    let mut has_lower = false;
+    let mut has_upper = false;
+    let mut plausible = true;
+    for b in hrp.bytes() {
+        plausible &= b.is_ascii_alphanumeric();
+        has_lower |= b.is_ascii_lowercase();
+        has_upper |= b.is_ascii_uppercase();
+    }
+    for b in data.bytes() {
+        plausible &= b < 128 && CHARSET_REV[usize::from(b & 0x7f)] != 0xff;
+        has_lower |= b.is_ascii_lowercase();
+        has_upper |= b.is_ascii_uppercase();
+    }
+    plausible.then_some(Split {
+        hrp,
+        data,
+        mixed_case: has_lower && has_upper,
+    })
 }
 
 /// Rejects mixed case and characters outside US-ASCII 33..=126 (BIP-173).
@@ -96,7 +128,7 @@ pub(crate) fn check_case_and_range(s: &str) -> Result<(), AddressError> {
 }
 
 /// Decodes the data part of a segwit address whose hrp has already been accepted.
-/// `hrp` and `data` come from [`split`] on a string that passed [`check_case_and_range`].
+/// `hrp` and `data` come from a [`Split`] that passed [`Split::check_case`].
 pub(crate) fn decode(hrp: &str, data: &str) -> Result<WitnessProgram, AddressError> {
     let total = hrp.len() + 1 + data.len();
     if total > MAX_LEN {
@@ -106,6 +138,8 @@ pub(crate) fn decode(hrp: &str, data: &str) -> Result<WitnessProgram, AddressErr
         });
     }
     let mut values = [0u8; MAX_LEN];
+    // The checksum is computed in the same pass that maps the characters.
+    let mut chk = polymod_hrp(hrp);
     for (i, b) in data.bytes().enumerate() {
         let v = if b < 128 {
             CHARSET_REV[b as usize]
@@ -119,10 +153,11 @@ pub(crate) fn decode(hrp: &str, data: &str) -> Result<WitnessProgram, AddressErr
             });
         }
         values[i] = v;
+        chk = polymod_step(chk, v);
     }
     let values = &values[..data.len()];
 
-    let found = match polymod_with_hrp(hrp, values) {
+    let found = match chk {
         BECH32_CONST => Bech32Variant::Bech32,
         BECH32M_CONST => Bech32Variant::Bech32m,
         _ => return Err(AddressError::BadChecksum),
@@ -217,8 +252,8 @@ fn polymod_step(chk: u32, value: u8) -> u32 {
     ((chk & 0x01ff_ffff) << 5) ^ u32::from(value) ^ GEN_TABLE[top]
 }
 
-/// BIP-173 checksum over the expanded (lower-cased) hrp and the data values.
-fn polymod_with_hrp(hrp: &str, values: &[u8]) -> u32 {
+/// BIP-173 checksum state after the expanded (lower-cased) hrp; the data values follow.
+fn polymod_hrp(hrp: &str) -> u32 {
     let mut chk = 1u32;
     for b in hrp.bytes() {
         chk = polymod_step(chk, b.to_ascii_lowercase() >> 5);
@@ -226,9 +261,6 @@ fn polymod_with_hrp(hrp: &str, values: &[u8]) -> u32 {
     chk = polymod_step(chk, 0);
     for b in hrp.bytes() {
         chk = polymod_step(chk, b.to_ascii_lowercase() & 31);
-    }
-    for &v in values {
-        chk = polymod_step(chk, v);
     }
     chk
 }
@@ -260,8 +292,8 @@ mod tests {
         for (version, len) in [(0u8, 20usize), (0, 32), (1, 32), (2, 2), (16, 40)] {
             let program: Vec<u8> = (0..len as u8).collect();
             let s = encode("bc", version, &program).unwrap();
-            let (hrp, data) = split(&s).unwrap();
-            let decoded = decode(hrp, data).unwrap();
+            let split = split(&s).unwrap();
+            let decoded = decode(split.hrp, split.data).unwrap();
             assert_eq!(decoded.version, version);
             assert_eq!(decoded.program(), program.as_slice());
         }
