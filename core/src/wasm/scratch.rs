@@ -2,15 +2,17 @@
 //! boundary as bytes in one static buffer and one number, instead of three allocated
 //! strings in and one object built field by field out. The package's JS entry
 //! (`core/npm/web.js`) writes the arguments, calls [`cx_validate_address`] and builds the
-//! object; anything this path does not take (a non-ASCII or oversized argument, an
+//! object; anything this path does not take (arguments longer than the buffer, an
 //! unknown currency or network) goes through the `#[wasm_bindgen]` `validateAddress`,
-//! which gives the same answers.
+//! which gives the same answers. The answer is written from
+//! [`check_address`](crate::address::check_address), so nothing is allocated.
 //!
 //! These are plain wasm exports (no wasm-bindgen glue, not in the `.d.ts`): the JS entry
 //! is their only caller.
 //!
 //! Buffer layout (`SCRATCH_LEN` bytes at [`cx_address_scratch`]):
-//! - `[0, INPUT_LEN)`: currency, network and address bytes, back to back (ASCII).
+//! - `[0, INPUT_LEN)`: currency, network and address, back to back, in UTF-8 (as
+//!   wasm-bindgen passes strings: `TextEncoder.encodeInto`).
 //! - `[INPUT_LEN, INPUT_LEN + 2)`: the first output length (u16, little endian), then
 //!   the second; outputs start at `INPUT_LEN + 4`.
 //!
@@ -18,7 +20,8 @@
 //! - valid: bit 0 set; bits 1-6 currency, 7-12 network, 13-18 kind (name ids, see
 //!   [`cx_address_name`]); bits 19-23 witness version + 1 (0: none); bit 24 set when the
 //!   normalized address equals the input (nothing written), else it is output 1; bit 25
-//!   set when there is a script_pubkey, output 2 (hex).
+//!   set when there is a script_pubkey, output 2 (hex). Both are ASCII (an accepted
+//!   address is), so JS decodes them in one call and splits at output 1's length.
 //! - invalid: bit 0 clear; bits 1-6 the code's name id; bit 7 set when the message is
 //!   the same for every error of its kind, its name id in bits 8-13; otherwise the
 //!   message is output 1.
