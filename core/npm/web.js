@@ -18,9 +18,11 @@ const SLOW = 0xffffffff;
 let wasm; // the instance's exports, once initialised
 let scratch = 0; // the buffer's address in wasm memory
 let bytes = new Uint8Array(0); // a view of wasm memory, renewed when memory grows
-const names = []; // name id -> currency, network, kind or code, as scratch.rs numbers them
+const names = []; // name id -> currency, network, kind, code or message (scratch.rs numbers them)
 let lastCurrency; // the currency and network whose bytes are in the buffer
 let lastNetwork;
+let argumentsLen = 0; // their length in bytes
+let addressView = new Uint8Array(0); // where the address goes: the rest of the input half
 
 function attach(exports) {
   wasm = exports;
@@ -39,24 +41,26 @@ export function initSync(module) {
 }
 
 function memory() {
-  if (bytes.byteLength === 0) bytes = new Uint8Array(wasm.memory.buffer);
+  if (bytes.byteLength === 0) {
+    bytes = new Uint8Array(wasm.memory.buffer);
+    lastCurrency = undefined; // the address view went with the old buffer
+  }
   return bytes;
 }
 
-/** Writes an ASCII string at `at`; false when it is not ASCII. */
-function writeAscii(mem, at, text) {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) return false;
-    mem[at + i] = c;
-  }
-  return true;
-}
-
+const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-// One decoder call per string: for short ASCII it is also faster than a char-code loop,
-// whose string V8 keeps as a rope until it is read.
+/**
+ * Writes `text` as UTF-8 (what Rust reads, as wasm-bindgen passes strings) into `view`;
+ * its length in bytes, or -1 when it does not fit.
+ */
+function writeText(view, text) {
+  const { read, written } = encoder.encodeInto(text, view);
+  return read === text.length ? written : -1;
+}
+
+// One decoder call per answer: its cost is mostly the call, not the bytes.
 function readText(mem, at, len) {
   return decoder.decode(mem.subarray(at, at + len));
 }
@@ -83,22 +87,26 @@ export function validateAddress(currency, address, network) {
     || typeof address !== 'string'
     || (network != null && typeof network !== 'string')
   ) return validateAddressGlue(currency, address, network);
-  const networkLen = network == null ? 0 : network.length;
-  if (currency.length + networkLen + address.length > INPUT_LEN) return validateAddressGlue(currency, address, network);
   let mem = memory();
   // Bulk checks ask for one currency and network again and again: their bytes stay in
   // the buffer (only this function writes its input half).
   if (currency !== lastCurrency || network !== lastNetwork) {
     lastCurrency = undefined;
-    if (!writeAscii(mem, scratch, currency) || (networkLen > 0 && !writeAscii(mem, scratch + currency.length, network))) {
-      return validateAddressGlue(currency, address, network);
-    }
+    const currencyLen = writeText(mem.subarray(scratch, scratch + INPUT_LEN), currency);
+    const networkLen = network == null || currencyLen < 0
+      ? 0
+      : writeText(mem.subarray(scratch + currencyLen, scratch + INPUT_LEN), network);
+    if (currencyLen < 0 || networkLen < 0) return validateAddressGlue(currency, address, network);
     lastCurrency = currency;
     lastNetwork = network;
+    argumentsLen = (currencyLen << 16) | networkLen;
+    addressView = mem.subarray(scratch + currencyLen + networkLen, scratch + INPUT_LEN);
   }
-  if (!writeAscii(mem, scratch + currency.length + networkLen, address)) return validateAddressGlue(currency, address, network);
+  const addressLen = writeText(addressView, address);
+  if (addressLen < 0) return validateAddressGlue(currency, address, network);
 
-  const code = wasm.cx_validate_address(currency.length, network == null ? 0 : networkLen + 1, address.length) >>> 0;
+  const networkArg = network == null ? 0 : (argumentsLen & 0xffff) + 1;
+  const code = wasm.cx_validate_address(argumentsLen >>> 16, networkArg, addressLen) >>> 0;
   if (code === SLOW) return validateAddressGlue(currency, address, network);
   mem = memory();
   // Read every output before looking up a name: a name not seen yet is fetched through
@@ -106,10 +114,11 @@ export function validateAddress(currency, address, network) {
   if (code & 1) {
     const same = code & (1 << 24);
     const normalizedLen = same ? 0 : outputLen(mem, 0);
-    const normalized = same ? address : readText(mem, scratch + OUTPUT, normalizedLen);
-    const scriptPubkey = code & (1 << 25)
-      ? readText(mem, scratch + OUTPUT + normalizedLen, outputLen(mem, 1))
-      : null;
+    const scriptLen = code & (1 << 25) ? outputLen(mem, 1) : 0;
+    // Both outputs are back to back: one decode, two slices.
+    const outputs = normalizedLen + scriptLen > 0 ? readText(mem, scratch + OUTPUT, normalizedLen + scriptLen) : '';
+    const normalized = same ? address : outputs.slice(0, normalizedLen);
+    const scriptPubkey = code & (1 << 25) ? outputs.slice(normalizedLen) : null;
     const version = (code >>> 19) & 31;
     return {
       valid: true,
@@ -121,6 +130,8 @@ export function validateAddress(currency, address, network) {
       witness_version: version === 0 ? null : version - 1,
     };
   }
-  const message = readText(mem, scratch + OUTPUT, outputLen(mem, 0));
+  const message = code & (1 << 7)
+    ? name((code >>> 8) & 63)
+    : readText(mem, scratch + OUTPUT, outputLen(mem, 0));
   return { valid: false, code: name((code >>> 1) & 63), message };
 }

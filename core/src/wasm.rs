@@ -110,9 +110,10 @@ pub fn validate_addresses(
         parse_currency_and_network(currency, network.as_deref()).map_err(|e| throw_error(&e))?;
     Ok(addresses
         .iter()
-        .map(|a| match address::validate_address(currency, a, network) {
+        .map(|a| match address::check_address(currency, a, network) {
             Ok(_) => JsValue::NULL,
-            Err(e) => JsValue::from_str(e.code()),
+            // Interned: a code crosses once, not once per address.
+            Err(e) => JsValue::from_str(wasm_bindgen::intern(e.code())),
         })
         .collect())
 }

@@ -3,10 +3,8 @@
 //! Decoding writes into a fixed buffer and checks the version byte before
 //! the double SHA-256, which is the only costly step.
 
-// bitcoin_hashes and base58ck come with `bitcoin` anyway: one SHA-256 and one base58
-// encoder in the npm package instead of two.
-use bitcoin_hashes::{sha256d, Hash};
-
+// base58ck comes with `bitcoin` anyway: one base58 encoder in the npm package, not two.
+use super::sha256::double_sha256;
 use super::AddressError;
 
 /// Version byte + 20-byte hash + 4-byte checksum.
@@ -64,8 +62,81 @@ pub(crate) fn decode(s: &str) -> Result<Unverified, AddressError> {
     Ok(Unverified { payload })
 }
 
-/// Big-number base conversion into the end of `buf`; returns the byte length.
+/// Base conversion into the end of `buf`; returns the byte length.
+///
+/// Inputs of at most `BUFFER_LEN` characters (every address) take [`decode_limbs`];
+/// longer ones, and any input with a character outside the alphabet (for the error's
+/// position), take the byte-at-a-time [`decode_bytes`]. Both give the same answers
+/// (a test compares them and `base58ck`).
 fn decode_into(s: &str, buf: &mut [u8; BUFFER_LEN]) -> Result<usize, AddressError> {
+    if s.len() <= BUFFER_LEN {
+        if let Some(len) = decode_limbs(s.as_bytes(), buf) {
+            return Ok(len);
+        }
+    }
+    decode_bytes(s, buf)
+}
+
+/// 32-bit limbs for `BUFFER_LEN` base58 digits (58^96 < 2^563).
+const LIMBS: usize = 18;
+/// Digits taken per multiplication: 58^5 < 2^32.
+const DIGITS_PER_STEP: usize = 5;
+const POW58: [u64; DIGITS_PER_STEP + 1] = [
+    1,
+    58,
+    58 * 58,
+    58 * 58 * 58,
+    58 * 58 * 58 * 58,
+    58 * 58 * 58 * 58 * 58,
+];
+
+/// Five digits per multiplication into 32-bit limbs: about a twentieth of the byte
+/// loop's steps for an address. `None` when a character is outside the alphabet.
+/// With at most `BUFFER_LEN` characters the result always fits (each character adds
+/// less than one byte), so `TooLong` cannot arise here.
+fn decode_limbs(s: &[u8], buf: &mut [u8; BUFFER_LEN]) -> Option<usize> {
+    debug_assert!(s.len() <= BUFFER_LEN);
+    let leading_zeros = s.iter().take_while(|&&c| c == b'1').count();
+    let mut limbs = [0u32; LIMBS];
+    let mut used = 0usize; // limbs in use, least significant first
+    for chunk in s[leading_zeros..].chunks(DIGITS_PER_STEP) {
+        let mut carry = 0u64;
+        for &c in chunk {
+            let digit = *DIGITS.get(usize::from(c))?;
+            if digit == 0xff {
+                return None;
+            }
+            carry = carry * 58 + u64::from(digit);
+        }
+        let factor = POW58[chunk.len()];
+        for limb in &mut limbs[..used] {
+            let product = u64::from(*limb) * factor + carry;
+            *limb = product as u32;
+            carry = product >> 32;
+        }
+        if carry > 0 {
+            // At most 18 limbs are ever needed (see LIMBS); `get_mut` keeps this panic-free.
+            *limbs.get_mut(used)? = carry as u32;
+            used += 1;
+        }
+    }
+    // Big-endian bytes of the number without leading zero bytes, after the zeros of
+    // the leading '1's (the buffer is zero there).
+    let mut len = 0usize;
+    for limb in &limbs[..used] {
+        for byte in limb.to_le_bytes() {
+            len += 1;
+            buf[BUFFER_LEN - len] = byte;
+        }
+    }
+    while len > 0 && buf[BUFFER_LEN - len] == 0 {
+        len -= 1;
+    }
+    Some(len + leading_zeros)
+}
+
+/// Big-number base conversion, one digit and one byte at a time.
+fn decode_bytes(s: &str, buf: &mut [u8; BUFFER_LEN]) -> Result<usize, AddressError> {
     let mut used = 0usize; // bytes of `buf` in use, counted from the end
     let mut leading_zeros = 0usize;
     let mut seen_non_zero = false;
@@ -147,10 +218,6 @@ pub fn decode_check(s: &str) -> Result<Vec<u8>, AddressError> {
     Ok(body.to_vec())
 }
 
-pub(crate) fn double_sha256(data: &[u8]) -> [u8; 32] {
-    sha256d::Hash::hash(data).to_byte_array()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +251,50 @@ mod tests {
                 base58ck::decode(s).unwrap().as_slice(),
                 "{s}"
             );
+        }
+    }
+
+    /// The limb decoder against the byte loop and `base58ck`, on strings of every length
+    /// up to the buffer's, with runs of leading '1's, and on a bad character anywhere.
+    #[test]
+    fn limb_decoder_agrees_with_byte_loop() {
+        let mut seed = 0x2545_f491_u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for round in 0..4000usize {
+            let len = round % (BUFFER_LEN + 1);
+            let ones = if round % 3 == 0 {
+                next() as usize % 4
+            } else {
+                0
+            };
+            let mut s: String = "1".repeat(ones.min(len));
+            while s.len() < len {
+                s.push(char::from(ALPHABET[next() as usize % 58]));
+            }
+            let (mut fast, mut slow) = ([0u8; BUFFER_LEN], [0u8; BUFFER_LEN]);
+            let fast_len = decode_limbs(s.as_bytes(), &mut fast).expect("alphabet only");
+            let slow_len = decode_bytes(&s, &mut slow).unwrap();
+            assert_eq!((fast_len, fast), (slow_len, slow), "{s}");
+            assert_eq!(
+                &fast[BUFFER_LEN - fast_len..],
+                base58ck::decode(&s).unwrap().as_slice(),
+                "{s}"
+            );
+            if len > 0 {
+                let mut bad = s.into_bytes();
+                bad[next() as usize % len] = b"0OIl+ "[next() as usize % 6];
+                let bad = String::from_utf8(bad).unwrap();
+                assert!(decode_limbs(bad.as_bytes(), &mut [0; BUFFER_LEN]).is_none());
+                assert!(matches!(
+                    decode_into(&bad, &mut [0; BUFFER_LEN]),
+                    Err(AddressError::BadCharacter { .. })
+                ));
+            }
         }
     }
 

@@ -26,6 +26,7 @@ mod cashaddr;
 mod eip55;
 mod error;
 mod segwit;
+mod sha256;
 
 use serde::Serialize;
 
@@ -80,6 +81,103 @@ pub struct ValidAddress {
     /// Hex of the output script (BTC, LTC, DOGE, BCH); `None` for ETH.
     pub script_pubkey: Option<String>,
     pub witness_version: Option<u8>,
+}
+
+/// The longest output script we produce: segwit v1+ with a 40-byte program.
+pub const MAX_SCRIPT_LEN: usize = 2 + segwit::MAX_PROGRAM_LEN;
+
+/// An output script as bytes, without allocating (its hex is the wire form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Script {
+    bytes: [u8; MAX_SCRIPT_LEN],
+    len: usize,
+}
+
+impl Script {
+    /// `prefix || body || suffix`; the caller keeps the total within `MAX_SCRIPT_LEN`.
+    fn new(prefix: &[u8], body: &[u8], suffix: &[u8]) -> Script {
+        let mut script = Script {
+            bytes: [0; MAX_SCRIPT_LEN],
+            len: 0,
+        };
+        for part in [prefix, body, suffix] {
+            let end = (script.len + part.len()).min(MAX_SCRIPT_LEN);
+            let taken = end - script.len;
+            script.bytes[script.len..end].copy_from_slice(&part[..taken]);
+            script.len = end;
+        }
+        script
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// Writes the lower-case hex into the first `2 * len` bytes of `out`; `None` when
+    /// `out` is shorter.
+    pub fn write_hex(&self, out: &mut [u8]) -> Option<usize> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let hex_len = 2 * self.len;
+        let out = out.get_mut(..hex_len)?;
+        for (pair, &b) in out.chunks_exact_mut(2).zip(self.as_bytes()) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        Some(hex_len)
+    }
+
+    pub fn to_hex(&self) -> String {
+        let mut out = [0u8; 2 * MAX_SCRIPT_LEN];
+        let len = self.write_hex(&mut out).unwrap_or(0);
+        out[..len].iter().map(|&b| char::from(b)).collect()
+    }
+}
+
+/// The normalized form of an accepted address, in terms of the input where it can be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Normalized<'a> {
+    /// The input without surrounding whitespace, as it is (base58, checksummed ETH).
+    Trimmed(&'a str),
+    /// The input without surrounding whitespace, in lower case (bech32).
+    Lowercase(&'a str),
+    /// Built from the decoded address (cashaddr for BCH, EIP-55 for ETH).
+    Owned(String),
+}
+
+impl Normalized<'_> {
+    pub fn into_string(self) -> String {
+        match self {
+            Normalized::Trimmed(s) => s.to_owned(),
+            Normalized::Lowercase(s) => s.to_ascii_lowercase(),
+            Normalized::Owned(s) => s,
+        }
+    }
+}
+
+/// What [`check_address`] learns about an accepted address, before anything is
+/// allocated: [`ValidAddress`] with the normalized form and the script not yet written
+/// out. The npm package's one-call path writes them straight into wasm memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedAddress<'a> {
+    pub currency: Crypto,
+    pub network: Network,
+    pub kind: AddressKind,
+    pub normalized: Normalized<'a>,
+    pub script_pubkey: Option<Script>,
+    pub witness_version: Option<u8>,
+}
+
+impl CheckedAddress<'_> {
+    pub fn into_valid(self) -> ValidAddress {
+        ValidAddress {
+            currency: self.currency,
+            network: self.network,
+            kind: self.kind,
+            normalized: self.normalized.into_string(),
+            script_pubkey: self.script_pubkey.map(|s| s.to_hex()),
+            witness_version: self.witness_version,
+        }
+    }
 }
 
 /// Version bytes and prefixes of one currency on one network.
@@ -160,16 +258,29 @@ pub fn validate_address(
     address: &str,
     network: Option<Network>,
 ) -> Result<ValidAddress, AddressError> {
+    check_address(currency, address, network).map(CheckedAddress::into_valid)
+}
+
+/// [`validate_address`] without allocating for the answer: the same decisions, the
+/// normalized form and script left for the caller to write out.
+pub fn check_address(
+    currency: Crypto,
+    address: &str,
+    network: Option<Network>,
+) -> Result<CheckedAddress<'_>, AddressError> {
     let s = address.trim();
     if s.is_empty() {
         return Err(AddressError::Empty);
     }
-    let length = s.chars().count();
-    if length > MAX_ADDRESS_LEN {
-        return Err(AddressError::TooLong {
-            max: MAX_ADDRESS_LEN,
-            found: length,
-        });
+    // A character is at least one byte: only a long input needs counting.
+    if s.len() > MAX_ADDRESS_LEN {
+        let length = s.chars().count();
+        if length > MAX_ADDRESS_LEN {
+            return Err(AddressError::TooLong {
+                max: MAX_ADDRESS_LEN,
+                found: length,
+            });
+        }
     }
     if let Some(n) = network {
         if !supports(currency, n) {
@@ -185,7 +296,7 @@ pub fn validate_address(
     }
 }
 
-fn validate_eth(s: &str, network: Option<Network>) -> Result<ValidAddress, AddressError> {
+fn validate_eth(s: &str, network: Option<Network>) -> Result<CheckedAddress<'_>, AddressError> {
     if !s.starts_with("0x") {
         return Err(other_currency(s, Crypto::Eth)
             .map(|found| AddressError::WrongCurrency {
@@ -195,11 +306,11 @@ fn validate_eth(s: &str, network: Option<Network>) -> Result<ValidAddress, Addre
             .unwrap_or(AddressError::UnknownPrefix));
     }
     let (_, normalized) = eip55::parse(s)?;
-    Ok(ValidAddress {
+    Ok(CheckedAddress {
         currency: Crypto::Eth,
         network: network.unwrap_or(Mainnet),
         kind: AddressKind::Account,
-        normalized,
+        normalized: Normalized::Owned(normalized),
         script_pubkey: None,
         witness_version: None,
     })
@@ -209,7 +320,7 @@ fn validate_utxo(
     currency: Crypto,
     s: &str,
     network: Option<Network>,
-) -> Result<ValidAddress, AddressError> {
+) -> Result<CheckedAddress<'_>, AddressError> {
     let wrong_currency = |found| AddressError::WrongCurrency {
         expected: currency,
         found,
@@ -232,16 +343,16 @@ fn validate_utxo(
     if currency == Bch && cashaddr::looks_unprefixed(s) {
         return validate_cash(s, None, s, 0, network);
     }
-    if let Some((hrp, data)) = segwit::split(s) {
+    if let Some(split) = segwit::split(s) {
         if CHAINS
             .iter()
-            .any(|c| c.hrp.is_some_and(|h| h.eq_ignore_ascii_case(hrp)))
+            .any(|c| c.hrp.is_some_and(|h| h.eq_ignore_ascii_case(split.hrp)))
         {
-            return validate_segwit(currency, s, hrp, data, network);
+            return validate_segwit(currency, s, &split, network);
         }
         // Bech32-shaped (single case) with an unknown hrp: base58 only if it really
         // is base58. Base58 addresses are almost always mixed case, bech32 never.
-        if segwit::check_case_and_range(s).is_err() {
+        if split.check_case().is_err() {
             return validate_base58(currency, s, network);
         }
         return validate_base58(currency, s, network).map_err(|e| match e {
@@ -279,20 +390,20 @@ fn resolve_network<'a>(
     Err(first)
 }
 
-fn validate_segwit(
+fn validate_segwit<'a>(
     currency: Crypto,
-    s: &str,
-    hrp: &str,
-    data: &str,
+    s: &'a str,
+    split: &segwit::Split,
     network: Option<Network>,
-) -> Result<ValidAddress, AddressError> {
+) -> Result<CheckedAddress<'a>, AddressError> {
+    let (hrp, data) = (split.hrp, split.data);
     let matches = CHAINS
         .iter()
         .filter(|c| c.hrp.is_some_and(|h| h.eq_ignore_ascii_case(hrp)));
     let chain = match resolve_network(currency, network, matches.clone()) {
         Ok(chain) => chain,
         Err(found_network) => {
-            segwit::check_case_and_range(s)?;
+            split.check_case()?;
             segwit::decode(hrp, data)?;
             return Err(network_or_currency_error(
                 currency,
@@ -302,7 +413,7 @@ fn validate_segwit(
             ));
         }
     };
-    segwit::check_case_and_range(s)?;
+    split.check_case()?;
     let program = segwit::decode(hrp, data)?;
     let kind = match (program.version, program.program().len()) {
         (0, 20) => AddressKind::P2wpkh,
@@ -310,12 +421,12 @@ fn validate_segwit(
         (1, 32) => AddressKind::P2tr,
         _ => AddressKind::WitnessUnknown,
     };
-    Ok(ValidAddress {
+    Ok(CheckedAddress {
         currency,
         network: chain.network,
         kind,
-        normalized: s.to_ascii_lowercase(),
-        script_pubkey: Some(program.script_pubkey_hex()),
+        normalized: Normalized::Lowercase(s),
+        script_pubkey: Some(program.script_pubkey()),
         witness_version: Some(program.version),
     })
 }
@@ -342,7 +453,7 @@ fn validate_base58(
     currency: Crypto,
     s: &str,
     network: Option<Network>,
-) -> Result<ValidAddress, AddressError> {
+) -> Result<CheckedAddress<'_>, AddressError> {
     let decoded = base58::decode(s)?;
     let version = decoded.version();
     let matches = CHAINS.iter().filter(|c| c.has_version(version));
@@ -371,11 +482,11 @@ fn validate_base58(
                 AddressKind::P2pkh => cashaddr::CashKind::PubKeyHash,
                 _ => cashaddr::CashKind::ScriptHash,
             };
-            cashaddr::encode(prefix, cash_kind, &hash)
+            Normalized::Owned(cashaddr::encode(prefix, cash_kind, &hash))
         }
-        None => s.to_owned(),
+        None => Normalized::Trimmed(s),
     };
-    Ok(ValidAddress {
+    Ok(CheckedAddress {
         currency,
         network: chain.network,
         kind,
@@ -385,13 +496,13 @@ fn validate_base58(
     })
 }
 
-fn validate_cash(
+fn validate_cash<'a>(
     s: &str,
     prefix: Option<&str>,
     payload: &str,
     offset: usize,
     network: Option<Network>,
-) -> Result<ValidAddress, AddressError> {
+) -> Result<CheckedAddress<'a>, AddressError> {
     segwit::check_case_and_range(s)?;
     let bch_chains = || CHAINS.iter().filter(|c| c.currency == Bch);
     let (chain, decoded) = match prefix {
@@ -418,10 +529,10 @@ fn validate_cash(
     let prefix = chain.cash_prefix.unwrap_or_default();
     let script = match (decoded.kind, decoded.hash().len()) {
         (cashaddr::CashKind::PubKeyHash, _) => {
-            script_hex(&[0x76, 0xa9, 0x14], decoded.hash(), &[0x88, 0xac])
+            Script::new(&[0x76, 0xa9, 0x14], decoded.hash(), &[0x88, 0xac])
         }
-        (cashaddr::CashKind::ScriptHash, 20) => script_hex(&[0xa9, 0x14], decoded.hash(), &[0x87]),
-        (cashaddr::CashKind::ScriptHash, _) => script_hex(&[0xaa, 0x20], decoded.hash(), &[0x87]),
+        (cashaddr::CashKind::ScriptHash, 20) => Script::new(&[0xa9, 0x14], decoded.hash(), &[0x87]),
+        (cashaddr::CashKind::ScriptHash, _) => Script::new(&[0xaa, 0x20], decoded.hash(), &[0x87]),
     };
     let kind = match decoded.kind {
         cashaddr::CashKind::PubKeyHash => AddressKind::P2pkh,
@@ -431,11 +542,11 @@ fn validate_cash(
     normalized.push_str(prefix);
     normalized.push(':');
     normalized.push_str(&payload.to_ascii_lowercase());
-    Ok(ValidAddress {
+    Ok(CheckedAddress {
         currency: Bch,
         network: chain.network,
         kind,
-        normalized,
+        normalized: Normalized::Owned(normalized),
         script_pubkey: Some(script),
         witness_version: None,
     })
@@ -482,28 +593,17 @@ fn other_currency(s: &str, asked: Crypto) -> Option<Crypto> {
     Crypto::ALL
         .into_iter()
         .filter(|&c| c != asked)
-        .find(|&c| validate_address(c, s, None).is_ok())
+        .find(|&c| check_address(c, s, None).is_ok())
 }
 
 /// `OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG`.
-fn p2pkh_script(hash: &[u8; 20]) -> String {
-    script_hex(&[0x76, 0xa9, 0x14], hash, &[0x88, 0xac])
+fn p2pkh_script(hash: &[u8; 20]) -> Script {
+    Script::new(&[0x76, 0xa9, 0x14], hash, &[0x88, 0xac])
 }
 
 /// `OP_HASH160 <20> OP_EQUAL`.
-fn p2sh_script(hash: &[u8; 20]) -> String {
-    script_hex(&[0xa9, 0x14], hash, &[0x87])
-}
-
-/// Hex of `prefix || body || suffix` in one allocation (this is on the hot path).
-pub(crate) fn script_hex(prefix: &[u8], body: &[u8], suffix: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(2 * (prefix.len() + body.len() + suffix.len()));
-    for &b in prefix.iter().chain(body).chain(suffix) {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+fn p2sh_script(hash: &[u8; 20]) -> Script {
+    Script::new(&[0xa9, 0x14], hash, &[0x87])
 }
 
 fn chain_or_unsupported(

@@ -43,46 +43,83 @@ impl WitnessProgram {
     }
 
     /// `OP_n <push len> <program>`.
-    pub(crate) fn script_pubkey_hex(&self) -> String {
+    pub(crate) fn script_pubkey(&self) -> super::Script {
         let op = if self.version == 0 {
             0
         } else {
             0x50 + self.version
         };
-        super::script_hex(&[op, self.len as u8], self.program(), &[])
+        super::Script::new(&[op, self.len as u8], self.program(), &[])
+    }
+}
+
+/// A string with the shape of a bech32 string, split at its last '1'.
+pub(crate) struct Split<'a> {
+    pub(crate) hrp: &'a str,
+    pub(crate) data: &'a str,
+    /// Upper and lower case letters both occur.
+    pub(crate) mixed_case: bool,
+}
+
+impl Split<'_> {
+    /// [`check_case_and_range`] of the whole string: every character of a split string
+    /// is ASCII alphanumeric, so only the case can be wrong.
+    pub(crate) fn check_case(&self) -> Result<(), AddressError> {
+        match self.mixed_case {
+            true => Err(AddressError::MixedCase),
+            false => Ok(()),
+        }
     }
 }
 
 /// Splits `hrp1data` at the last '1' if the string has the shape of a bech32 string.
 ///
 /// The shape test is cheap and lets the caller check the prefix before any checksum work.
-pub(crate) fn split(s: &str) -> Option<(&str, &str)> {
+pub(crate) fn split(s: &str) -> Option<Split<'_>> {
     let sep = s.rfind('1')?;
     if sep == 0 || s.len() - sep - 1 < CHECKSUM_LEN {
         return None;
     }
     let (hrp, rest) = s.split_at(sep);
     let data = &rest[1..];
-    let plausible = hrp.bytes().all(|b| b.is_ascii_alphanumeric())
-        && data
-            .bytes()
-            .all(|b| b < 128 && CHARSET_REV[b as usize] != 0xff);
-    plausible.then_some((hrp, data))
+    let mut has_lower = false;
+    let mut has_upper = false;
+    let mut plausible = true;
+    for b in hrp.bytes() {
+        plausible &= b.is_ascii_alphanumeric();
+        has_lower |= b.is_ascii_lowercase();
+        has_upper |= b.is_ascii_uppercase();
+    }
+    for b in data.bytes() {
+        plausible &= b < 128 && CHARSET_REV[usize::from(b & 0x7f)] != 0xff;
+        has_lower |= b.is_ascii_lowercase();
+        has_upper |= b.is_ascii_uppercase();
+    }
+    plausible.then_some(Split {
+        hrp,
+        data,
+        mixed_case: has_lower && has_upper,
+    })
 }
 
 /// Rejects mixed case and characters outside US-ASCII 33..=126 (BIP-173).
 pub(crate) fn check_case_and_range(s: &str) -> Result<(), AddressError> {
     let mut has_lower = false;
     let mut has_upper = false;
-    for (position, character) in s.chars().enumerate() {
-        if !(33..=126).contains(&u32::from(character)) {
+    for (position, &b) in s.as_bytes().iter().enumerate() {
+        if !(33..=126).contains(&b) {
+            // Every byte before is ASCII, so the byte index is the character index and
+            // a character starts here.
             return Err(AddressError::BadCharacter {
                 position,
-                character,
+                character: s
+                    .get(position..)
+                    .and_then(|rest| rest.chars().next())
+                    .unwrap_or(char::REPLACEMENT_CHARACTER),
             });
         }
-        has_lower |= character.is_ascii_lowercase();
-        has_upper |= character.is_ascii_uppercase();
+        has_lower |= b.is_ascii_lowercase();
+        has_upper |= b.is_ascii_uppercase();
     }
     if has_lower && has_upper {
         return Err(AddressError::MixedCase);
@@ -91,7 +128,7 @@ pub(crate) fn check_case_and_range(s: &str) -> Result<(), AddressError> {
 }
 
 /// Decodes the data part of a segwit address whose hrp has already been accepted.
-/// `hrp` and `data` come from [`split`] on a string that passed [`check_case_and_range`].
+/// `hrp` and `data` come from a [`Split`] that passed [`Split::check_case`].
 pub(crate) fn decode(hrp: &str, data: &str) -> Result<WitnessProgram, AddressError> {
     let total = hrp.len() + 1 + data.len();
     if total > MAX_LEN {
@@ -101,6 +138,8 @@ pub(crate) fn decode(hrp: &str, data: &str) -> Result<WitnessProgram, AddressErr
         });
     }
     let mut values = [0u8; MAX_LEN];
+    // The checksum is computed in the same pass that maps the characters.
+    let mut chk = polymod_hrp(hrp);
     for (i, b) in data.bytes().enumerate() {
         let v = if b < 128 {
             CHARSET_REV[b as usize]
@@ -114,10 +153,11 @@ pub(crate) fn decode(hrp: &str, data: &str) -> Result<WitnessProgram, AddressErr
             });
         }
         values[i] = v;
+        chk = polymod_step(chk, v);
     }
     let values = &values[..data.len()];
 
-    let found = match polymod_with_hrp(hrp, values) {
+    let found = match chk {
         BECH32_CONST => Bech32Variant::Bech32,
         BECH32M_CONST => Bech32Variant::Bech32m,
         _ => return Err(AddressError::BadChecksum),
@@ -180,26 +220,40 @@ pub(crate) fn decode(hrp: &str, data: &str) -> Result<WitnessProgram, AddressErr
     })
 }
 
-fn polymod_step(chk: u32, value: u8) -> u32 {
-    const GEN: [u32; 5] = [
-        0x3b6a_57b2,
-        0x2650_8e6d,
-        0x1ea1_19fa,
-        0x3d42_33dd,
-        0x2a14_62b3,
-    ];
-    let top = chk >> 25;
-    let mut chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(value);
-    for (i, g) in GEN.iter().enumerate() {
-        if (top >> i) & 1 == 1 {
-            chk ^= g;
+const GEN: [u32; 5] = [
+    0x3b6a_57b2,
+    0x2650_8e6d,
+    0x1ea1_19fa,
+    0x3d42_33dd,
+    0x2a14_62b3,
+];
+
+/// The XOR of the generators selected by each 5-bit value of the checksum's top bits:
+/// one lookup per character instead of five tests.
+const GEN_TABLE: [u32; 32] = {
+    let mut table = [0u32; 32];
+    let mut top = 0;
+    while top < 32 {
+        let mut i = 0;
+        while i < GEN.len() {
+            if (top >> i) & 1 == 1 {
+                table[top] ^= GEN[i];
+            }
+            i += 1;
         }
+        top += 1;
     }
-    chk
+    table
+};
+
+fn polymod_step(chk: u32, value: u8) -> u32 {
+    // The checksum stays below 2^30, so `top` is a 5-bit value.
+    let top = (chk >> 25) as usize & 31;
+    ((chk & 0x01ff_ffff) << 5) ^ u32::from(value) ^ GEN_TABLE[top]
 }
 
-/// BIP-173 checksum over the expanded (lower-cased) hrp and the data values.
-fn polymod_with_hrp(hrp: &str, values: &[u8]) -> u32 {
+/// BIP-173 checksum state after the expanded (lower-cased) hrp; the data values follow.
+fn polymod_hrp(hrp: &str) -> u32 {
     let mut chk = 1u32;
     for b in hrp.bytes() {
         chk = polymod_step(chk, b.to_ascii_lowercase() >> 5);
@@ -207,9 +261,6 @@ fn polymod_with_hrp(hrp: &str, values: &[u8]) -> u32 {
     chk = polymod_step(chk, 0);
     for b in hrp.bytes() {
         chk = polymod_step(chk, b.to_ascii_lowercase() & 31);
-    }
-    for &v in values {
-        chk = polymod_step(chk, v);
     }
     chk
 }
@@ -241,8 +292,8 @@ mod tests {
         for (version, len) in [(0u8, 20usize), (0, 32), (1, 32), (2, 2), (16, 40)] {
             let program: Vec<u8> = (0..len as u8).collect();
             let s = encode("bc", version, &program).unwrap();
-            let (hrp, data) = split(&s).unwrap();
-            let decoded = decode(hrp, data).unwrap();
+            let split = split(&s).unwrap();
+            let decoded = decode(split.hrp, split.data).unwrap();
             assert_eq!(decoded.version, version);
             assert_eq!(decoded.program(), program.as_slice());
         }
