@@ -1056,6 +1056,7 @@ pub fn error_codes() -> Vec<&'static str> {
         "invalid_refund_address",
         "sell_status_conflict",
         "payout_reference_mismatch",
+        "deposit_address_gap_limit",
         "invalid_report",
         "unknown_status",
     ];

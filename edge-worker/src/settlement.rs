@@ -111,8 +111,17 @@ pub async fn start(env: &Env, order_id: &str, first_event_id: Option<&str>) {
         console_error!("order {order_id}: first step not enqueued ({e:?}); the sweeper will");
     }
     if let Some(event_id) = first_event_id {
+        deliver_events(env, &[event_id.to_owned()]).await;
+    }
+}
+
+/// Queues the delivery of each event (buys' and sells'); the delivery records the
+/// outcome, `no_endpoint` for a client without a webhook URL. A failed send is only
+/// logged: the event is committed, and the sweeper sends it when due.
+pub async fn deliver_events(env: &Env, event_ids: &[String]) {
+    for event_id in event_ids {
         let deliver = Job::Deliver {
-            event_id: event_id.to_owned(),
+            event_id: event_id.clone(),
         };
         if let Err(e) = enqueue(env, deliver, 0).await {
             console_error!("event {event_id}: delivery not enqueued ({e:?}); the sweeper will");

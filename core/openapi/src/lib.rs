@@ -638,7 +638,8 @@ pub fn operations() -> Vec<Operation> {
                 (
                     409,
                     "quote_expired, quote_used (the quote priced another order), \
-                     limits_changed_retry",
+                     limits_changed_retry, deposit_address_gap_limit (a sell: the xpub has \
+                     gap_limit unused addresses and none is released; next_release_at)",
                 ),
                 (413, TOO_LARGE),
                 (
