@@ -840,6 +840,10 @@ pub struct SellOrderResponse {
         schemars(with = "Option<crate::schema::DecimalString>")
     )]
     pub excess_refund_crypto_amount: Option<String>,
+    /// The excess refund's transaction, as the client reported it
+    /// (`POST /v1/orders/{order_id}/excess-refund`).
+    #[serde(default)]
+    pub excess_refund_tx_id: Option<String>,
     /// The refund's transaction, as the client reported it (from `failed`).
     pub refund_tx_id: Option<String>,
     pub status_history: Vec<SellStatusChange>,
@@ -901,6 +905,15 @@ pub enum FiatPayoutOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefundSentRequest {
+    pub tx_id: String,
+}
+
+/// `POST /v1/orders/{order_id}/excess-refund`: the client's wallet sent an overpaid
+/// sell order's `excess_refund_crypto_amount` back to the refund address (idempotent).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcessRefundSentRequest {
     pub tx_id: String,
 }
 
@@ -1057,6 +1070,8 @@ pub fn error_codes() -> Vec<&'static str> {
         "sell_status_conflict",
         "payout_reference_mismatch",
         "deposit_address_gap_limit",
+        "no_excess_refund_due",
+        "excess_refund_tx_mismatch",
         "invalid_report",
         "unknown_status",
     ];

@@ -57,6 +57,13 @@ pub enum SellError {
     },
     /// The payout was already confirmed with another reference.
     PayoutReferenceMismatch { reference: String },
+    /// An excess refund was reported for an order that has none to send back (no
+    /// overpayment, or one below the refund floor, kept).
+    NoExcessRefundDue {
+        exception: Option<status::SellException>,
+    },
+    /// The excess refund was already reported with another transaction.
+    ExcessRefundTxMismatch { tx_id: String },
     /// The xpub already has `gap_limit` unused addresses (allocated, never funded) and
     /// none is released: a wallet restored from it would stop looking before a new one.
     /// `next_release_at`: the earliest an address now held could be released.
@@ -90,7 +97,9 @@ impl DomainError for SellError {
             SellError::Placement(e) => e.kind(),
             SellError::SellStatusConflict { .. }
             | SellError::PayoutReferenceMismatch { .. }
-            | SellError::DepositAddressGapLimit { .. } => ErrorKind::Conflict,
+            | SellError::DepositAddressGapLimit { .. }
+            | SellError::NoExcessRefundDue { .. }
+            | SellError::ExcessRefundTxMismatch { .. } => ErrorKind::Conflict,
             _ => ErrorKind::Invalid,
         }
     }
@@ -122,6 +131,13 @@ impl fmt::Display for SellError {
             SellError::PayoutReferenceMismatch { reference } => write!(
                 f,
                 "the payout was already confirmed with reference {reference:?}"
+            ),
+            SellError::NoExcessRefundDue { .. } => f.write_str(
+                "the sell order has no excess to refund (not paid over, or an excess below the refund floor)",
+            ),
+            SellError::ExcessRefundTxMismatch { tx_id } => write!(
+                f,
+                "the excess refund was already reported with transaction {tx_id:?}"
             ),
             SellError::DepositAddressGapLimit {
                 crypto,

@@ -235,6 +235,7 @@ pub fn plan_sell_order(
         payout_reference: None,
         payout_failure: None,
         excess_refund_crypto_amount: None,
+        excess_refund_tx_id: None,
         refund_tx_id: None,
         status_history: vec![SellStatusChange {
             status: SellStatus::AwaitingDeposit,

@@ -4,8 +4,9 @@
 //! module reads, calls the core, writes the change with its signed webhook events.
 
 use cryptoexchange_core::api::{
-    FiatPayoutRequest, PlaceSellOrderRequest, RefundSentRequest, SandboxDepositRequest,
-    SellOrderResponse, SellQuoteRequest, SellQuoteResponse, SellWebhookEvent,
+    ExcessRefundSentRequest, FiatPayoutRequest, PlaceSellOrderRequest, RefundSentRequest,
+    SandboxDepositRequest, SellOrderResponse, SellQuoteRequest, SellQuoteResponse,
+    SellWebhookEvent,
 };
 use cryptoexchange_core::config::ClientConfig;
 use cryptoexchange_core::limits::window_starts;
@@ -13,7 +14,9 @@ use cryptoexchange_core::money::parse_positive_amount;
 use cryptoexchange_core::sell::deposit::{
     choose_deposit_index, window_over, DepositChoice, DepositPool,
 };
-use cryptoexchange_core::sell::lifecycle::{apply_deposits, report_payout, report_refund};
+use cryptoexchange_core::sell::lifecycle::{
+    apply_deposits, report_excess_refund, report_payout, report_refund,
+};
 use cryptoexchange_core::sell::placement::{
     plan_sell_order, SellPlacementFacts, SellPlan, SellPricing,
 };
@@ -560,6 +563,19 @@ pub async fn refund(mut req: Request, env: &Env, order_id: &str) -> Result<Respo
     let stored = stored_for(&req, env, order_id).await?;
     let request: RefundSentRequest = parse_json(&read_bytes(&mut req).await?)?;
     let next = report_refund(&stored.order, &request.tx_id, ids::now())?;
+    answer_change(env, stored, next).await
+}
+
+/// `POST /v1/orders/{order_id}/excess-refund`: the client's wallet sent an overpaid
+/// order's excess back (the order answers its txid; a signed event tells the webhook).
+pub async fn excess_refund(
+    mut req: Request,
+    env: &Env,
+    order_id: &str,
+) -> Result<Response, ApiError> {
+    let stored = stored_for(&req, env, order_id).await?;
+    let request: ExcessRefundSentRequest = parse_json(&read_bytes(&mut req).await?)?;
+    let next = report_excess_refund(&stored.order, &request.tx_id, ids::now())?;
     answer_change(env, stored, next).await
 }
 
