@@ -964,8 +964,9 @@ pub enum AnyPlaceOrderRequest {
 #[derive(schemars::JsonSchema, Serialize)]
 #[serde(untagged)]
 pub enum AnyOrderResponse {
-    Buy(OrderResponse),
-    Sell(SellOrderResponse),
+    // Boxed: both are large (the schema is the same as unboxed).
+    Buy(Box<OrderResponse>),
+    Sell(Box<SellOrderResponse>),
 }
 
 /// Every `code` an error answer of the API (and a `CoreError` of the npm package) can

@@ -109,24 +109,27 @@ pub async fn place(env: &Env, digest: &str, key: &str, body: Value) -> Result<Re
     };
     let order_id = ids::new_uuid()?;
     let livemode = crate::mode::SettlementMode::from_env(env)?.livemode();
-    let facts = |read: &'_ store::sell::SellPlacementRead| SellPlacementFactsOwned {
-        config: config.clone(),
-        prior: read.prior.clone(),
-        quote: read.quote.clone(),
-        spent: (read.spent_today_minor, read.spent_this_month_minor),
+    // The plan from a read of the facts (made again when the guarded write refuses).
+    let plan = |read: &'_ store::sell::SellPlacementRead| {
+        let owned = SellPlacementFactsOwned {
+            config: config.clone(),
+            prior: read.prior.clone(),
+            quote: read.quote.clone(),
+            spent: (read.spent_today_minor, read.spent_this_month_minor),
+        };
+        plan_sell_order(
+            &request,
+            &owned.facts(
+                &policy,
+                now,
+                &order_id,
+                &fingerprint,
+                rates.as_ref(),
+                livemode,
+            ),
+        )
     };
-    let owned = facts(&read);
-    let mut new = match plan_sell_order(
-        &request,
-        &owned.facts(
-            &policy,
-            now,
-            &order_id,
-            &fingerprint,
-            rates.as_ref(),
-            livemode,
-        ),
-    )? {
+    let mut new = match plan(&read)? {
         SellPlan::Replay(order) => return super::json(200, &*order),
         SellPlan::Place(new) => new,
     };
@@ -185,6 +188,7 @@ pub async fn place(env: &Env, digest: &str, key: &str, body: Value) -> Result<Re
             &DepositClaim {
                 choice: &choice,
                 row: &row,
+                gap_limit,
             },
         )
         .await?;
@@ -198,18 +202,7 @@ pub async fn place(env: &Env, digest: &str, key: &str, body: Value) -> Result<Re
             }
             SellPlacement::DuplicateKey | SellPlacement::LimitReached => {
                 let again = read_facts(&db, digest, key, &request, now).await?;
-                let owned = facts(&again);
-                return match plan_sell_order(
-                    &request,
-                    &owned.facts(
-                        &policy,
-                        now,
-                        &order_id,
-                        &fingerprint,
-                        rates.as_ref(),
-                        livemode,
-                    ),
-                )? {
+                return match plan(&again)? {
                     SellPlan::Replay(order) => super::json(200, &*order),
                     SellPlan::Place(_) => Err(
                         cryptoexchange_core::placement::PlacementError::LimitsChangedRetry.into(),

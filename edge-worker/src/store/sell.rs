@@ -298,11 +298,13 @@ pub enum SellPlacement {
 pub struct DepositClaim<'a> {
     pub choice: &'a DepositChoice,
     pub row: &'a AddressRow,
+    /// Held again by the guard of a new index.
+    pub gap_limit: u32,
 }
 
 /// The statements that give the order `order_id` its deposit address, guarded: a new
 /// index only while the counter is still at it (so no other address was derived since
-/// the pool was read, and the gap the core checked still holds), a released one only
+/// the pool was read) and the gap still holds, a released one only
 /// while it is unfunded and its old order is as read (expired, same version) or was
 /// never written. The last statement's `changes` say whether the address is the order's.
 fn claim_statements(
@@ -312,76 +314,49 @@ fn claim_statements(
     claim: &DepositClaim<'_>,
 ) -> Result<Vec<D1PreparedStatement>, StoreError> {
     let a = claim.row;
-    Ok(match claim.choice {
-        DepositChoice::Derive { index } => vec![
-            query!(
-                db,
-                "INSERT OR IGNORE INTO address_counters (client_id, crypto, next_index) VALUES (?1, ?2, 0)",
-                client_id,
-                a.crypto
-            )?,
-            query!(
-                db,
-                "UPDATE address_counters SET next_index = ?3 + 1
-                 WHERE client_id = ?1 AND crypto = ?2 AND next_index = ?3",
-                client_id,
-                a.crypto,
-                index
-            )?,
-            query!(
-                db,
-                "INSERT INTO customer_addresses (client_id, customer_id, crypto, network,
-                    derivation_index, derivation_path, address, created_at, purpose, order_id, funded)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'deposit', ?9, 0
-                 WHERE EXISTS (SELECT 1 FROM address_counters
-                               WHERE client_id = ?1 AND crypto = ?3 AND next_index = ?5 + 1)
-                   AND NOT EXISTS (SELECT 1 FROM customer_addresses
-                                   WHERE client_id = ?1 AND crypto = ?3 AND derivation_index = ?5)",
-                client_id,
-                a.customer_id,
-                a.crypto,
-                a.network,
-                index,
-                a.derivation_path,
-                a.address,
-                a.created_at,
-                order_id
-            )?,
-        ],
-        DepositChoice::Reuse {
-            index,
-            previous_order_id,
-            previous_version,
-        } => {
-            let previous = match previous_version {
-                Some(_) => {
-                    "EXISTS (SELECT 1 FROM sell_orders s JOIN orders o ON o.order_id = s.order_id
-                             WHERE s.order_id = ?10 AND s.version = ?11 AND o.status = 'expired')"
-                }
-                None => "NOT EXISTS (SELECT 1 FROM orders WHERE order_id = ?10) AND ?11 IS NULL",
-            };
-            vec![query!(
-                db,
-                &format!(
-                    "UPDATE customer_addresses SET customer_id = ?2, network = ?4, derivation_path = ?6,
-                        address = ?7, created_at = ?8, order_id = ?9
-                     WHERE client_id = ?1 AND crypto = ?3 AND derivation_index = ?5
-                       AND purpose = 'deposit' AND funded = 0 AND order_id IS ?10 AND {previous}"
-                ),
-                client_id,
-                a.customer_id,
-                a.crypto,
-                a.network,
-                index,
-                a.derivation_path,
-                a.address,
-                a.created_at,
-                order_id,
-                previous_order_id,
-                previous_version
-            )?]
+    let DepositChoice::Reuse {
+        previous_order_id,
+        previous_version,
+        ..
+    } = claim.choice
+    else {
+        // A new index: the counter's guarded take, as for a receive address.
+        return Ok(super::addresses::take_index_statements(
+            db,
+            client_id,
+            a,
+            claim.gap_limit,
+            Some(order_id),
+        )?
+        .into());
+    };
+    let previous = match previous_version {
+        Some(_) => {
+            "EXISTS (SELECT 1 FROM sell_orders s JOIN orders o ON o.order_id = s.order_id
+                     WHERE s.order_id = ?10 AND s.version = ?11 AND o.status = 'expired')"
         }
-    })
+        None => "NOT EXISTS (SELECT 1 FROM orders WHERE order_id = ?10) AND ?11 IS NULL",
+    };
+    Ok(vec![query!(
+        db,
+        &format!(
+            "UPDATE customer_addresses SET customer_id = ?2, network = ?4, derivation_path = ?6,
+                address = ?7, created_at = ?8, order_id = ?9
+             WHERE client_id = ?1 AND crypto = ?3 AND derivation_index = ?5
+               AND purpose = 'deposit' AND funded = 0 AND order_id IS ?10 AND {previous}"
+        ),
+        client_id,
+        a.customer_id,
+        a.crypto,
+        a.network,
+        a.derivation_index,
+        a.derivation_path,
+        a.address,
+        a.created_at,
+        order_id,
+        previous_order_id,
+        previous_version
+    )?])
 }
 
 /// Writes the sell order (guarded by the limits, the same statement shape as the buys'),
