@@ -840,6 +840,10 @@ pub struct SellOrderResponse {
         schemars(with = "Option<crate::schema::DecimalString>")
     )]
     pub excess_refund_crypto_amount: Option<String>,
+    /// The excess refund's transaction, as the client reported it
+    /// (`POST /v1/orders/{order_id}/excess-refund`).
+    #[serde(default)]
+    pub excess_refund_tx_id: Option<String>,
     /// The refund's transaction, as the client reported it (from `failed`).
     pub refund_tx_id: Option<String>,
     pub status_history: Vec<SellStatusChange>,
@@ -904,6 +908,15 @@ pub struct RefundSentRequest {
     pub tx_id: String,
 }
 
+/// `POST /v1/orders/{order_id}/excess-refund`: the client's wallet sent an overpaid
+/// sell order's `excess_refund_crypto_amount` back to the refund address (idempotent).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcessRefundSentRequest {
+    pub tx_id: String,
+}
+
 /// The body POSTed to the client's `webhook_url` on every sell order status change
 /// (`type`: `sell_order.status_changed`), signed as the buy events.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -951,8 +964,9 @@ pub enum AnyPlaceOrderRequest {
 #[derive(schemars::JsonSchema, Serialize)]
 #[serde(untagged)]
 pub enum AnyOrderResponse {
-    Buy(OrderResponse),
-    Sell(SellOrderResponse),
+    // Boxed: both are large (the schema is the same as unboxed).
+    Buy(Box<OrderResponse>),
+    Sell(Box<SellOrderResponse>),
 }
 
 /// Every `code` an error answer of the API (and a `CoreError` of the npm package) can
@@ -1056,6 +1070,9 @@ pub fn error_codes() -> Vec<&'static str> {
         "invalid_refund_address",
         "sell_status_conflict",
         "payout_reference_mismatch",
+        "deposit_address_gap_limit",
+        "no_excess_refund_due",
+        "excess_refund_tx_mismatch",
         "invalid_report",
         "unknown_status",
     ];

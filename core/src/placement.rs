@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::api::{
@@ -213,6 +214,35 @@ pub struct LimitGuard {
     pub monthly_limit_minor: i64,
 }
 
+impl LimitGuard {
+    /// Checks an order counting `counted` (in `fiat`) against the customer's spending
+    /// since each window start and the client's limits, and returns the guard its write
+    /// must hold to with `counted` in minor units. Buys and sells both (one set of limits).
+    pub fn check(
+        config: &ClientConfig,
+        fiat: Fiat,
+        counted: Decimal,
+        spent_today_minor: i64,
+        spent_this_month_minor: i64,
+        now: Timestamp,
+    ) -> Result<(LimitGuard, i64), PlacementError> {
+        let spent = Spent::from_minor_units(spent_today_minor, spent_this_month_minor, fiat);
+        check_spent(config, fiat, counted, spent)?;
+        let settings = config
+            .fiat_settings(fiat)
+            .ok_or(LimitError::CurrencyNotEnabled { currency: fiat })?;
+        let minor = |amount| to_minor_units(amount, fiat).ok_or(QuoteError::AmountTooLarge);
+        let (day_start, month_start) = window_starts(now);
+        let guard = LimitGuard {
+            day_start,
+            month_start,
+            daily_limit_minor: minor(settings.daily_limit)?,
+            monthly_limit_minor: minor(settings.monthly_limit)?,
+        };
+        Ok((guard, minor(counted)?))
+    }
+}
+
 /// Why an order is not placed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -383,22 +413,14 @@ pub fn plan_order(
             return Err(QuoteError::Rate(crate::rates::RateError::UnsupportedPair { pair }).into())
         }
     };
-    let fiat = pricing.fiat;
-    let spent =
-        Spent::from_minor_units(facts.spent_today_minor, facts.spent_this_month_minor, fiat);
-    check_spent(config, fiat, pricing.fiat_amount, spent)?;
-    let settings = config
-        .fiat_settings(fiat)
-        .ok_or(LimitError::CurrencyNotEnabled { currency: fiat })?;
-    let minor = |amount| to_minor_units(amount, fiat).ok_or(QuoteError::AmountTooLarge);
-    let (day_start, month_start) = window_starts(facts.now);
-    let guard = LimitGuard {
-        day_start,
-        month_start,
-        daily_limit_minor: minor(settings.daily_limit)?,
-        monthly_limit_minor: minor(settings.monthly_limit)?,
-    };
-    let fiat_total_minor = minor(pricing.fiat_amount)?;
+    let (guard, fiat_total_minor) = LimitGuard::check(
+        config,
+        pricing.fiat,
+        pricing.fiat_amount,
+        facts.spent_today_minor,
+        facts.spent_this_month_minor,
+        facts.now,
+    )?;
     let order = OrderResponse {
         id: facts.new_order_id.to_owned(),
         customer_id: order.customer_id,

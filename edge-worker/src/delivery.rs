@@ -116,11 +116,7 @@ pub async fn deliver(env: &Env, event_id: &str) -> Result<Next, ApiError> {
     Ok(Next::Done)
 }
 
-/// A uniform draw in [0, 1) for the retry jitter.
+/// A uniform draw in [0, 1) for the retry jitter (the middle when none can be drawn).
 fn jitter() -> f64 {
-    let mut bytes = [0u8; 4];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        return 0.5;
-    }
-    f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
+    crate::ids::random_fraction().unwrap_or(0.5)
 }

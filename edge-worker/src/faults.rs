@@ -31,13 +31,9 @@ fn spec(env: &Env) -> String {
         .unwrap_or_default()
 }
 
-/// A uniform draw in [0, 1) from WebCrypto.
+/// A uniform draw in [0, 1) (0, so every switched-on fault strikes, when none can be drawn).
 fn draw() -> f64 {
-    let mut bytes = [0u8; 4];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        return 0.0;
-    }
-    f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
+    crate::ids::random_fraction().unwrap_or(0.0)
 }
 
 /// True when the fault `name` is switched on and strikes this call.

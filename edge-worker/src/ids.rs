@@ -14,6 +14,14 @@ pub fn random_hex(n: usize) -> Result<String, ApiError> {
     Ok(hex::encode(bytes))
 }
 
+/// A uniform draw in [0, 1) from WebCrypto (None when it fails): the retry jitter and
+/// the fault switches' shares, never money.
+pub fn random_fraction() -> Option<f64> {
+    let mut bytes = [0u8; 4];
+    getrandom::getrandom(&mut bytes).ok()?;
+    Some(f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0))
+}
+
 /// A new identifier such as `ord_4f0c…` (16 random bytes).
 pub fn new_id(prefix: &str) -> Result<String, ApiError> {
     Ok(format!("{prefix}_{}", random_hex(16)?))

@@ -270,6 +270,11 @@ static ROUTES: &[Route] = &[
         handler: |req, env, p| Box::pin(async move { sell::refund(req, env, &p[0]).await }),
     },
     Route {
+        method: Method::Post,
+        pattern: "/v1/orders/{order_id}/excess-refund",
+        handler: |req, env, p| Box::pin(async move { sell::excess_refund(req, env, &p[0]).await }),
+    },
+    Route {
         method: Method::Get,
         pattern: "/v1/events",
         handler: |req, env, _| Box::pin(async move { events::list(&req, env).await }),

@@ -115,15 +115,24 @@ pub async fn start(env: &Env, order_id: &str, first_event_id: Option<&str>) {
     // The two sends go to different queues: neither waits for the other.
     let deliver = async {
         if let Some(event_id) = first_event_id {
-            let job = Job::Deliver {
-                event_id: event_id.to_owned(),
-            };
-            if let Err(e) = enqueue(env, job, 0).await {
-                console_error!("event {event_id}: delivery not enqueued ({e:?}); the sweeper will");
-            }
+            deliver_events(env, &[event_id.to_owned()]).await;
         }
     };
     futures_util::join!(advance, deliver);
+}
+
+/// Queues the delivery of each event (buys' and sells'). A failed send is only logged:
+/// the event is committed, and the sweeper sends it when due. (An event written
+/// `no_endpoint` needs no send; one sent anyway finds nothing to claim.)
+pub async fn deliver_events(env: &Env, event_ids: &[String]) {
+    for event_id in event_ids {
+        let deliver = Job::Deliver {
+            event_id: event_id.clone(),
+        };
+        if let Err(e) = enqueue(env, deliver, 0).await {
+            console_error!("event {event_id}: delivery not enqueued ({e:?}); the sweeper will");
+        }
+    }
 }
 
 /// Sends jobs in batches of at most 100 messages (a queue's batch limit), each on its

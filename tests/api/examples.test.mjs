@@ -25,7 +25,7 @@ const SEQUENCE = [
   'listApiKeys', 'listWebhookSecrets', 'getRates', 'createQuote', 'createCustomerAddress',
   'listCustomerAddresses', 'validateAddress', 'getAddressBalance', 'placeOrder', 'getOrder',
   'listEvents', 'redeliverEvent', 'getWebhookEndpoint', 'listDeadLetters', 'replayDeadLetter',
-  'listCustomerOrders', 'simulateSandboxDeposit', 'reportFiatPayout', 'reportRefund',
+  'listCustomerOrders', 'simulateSandboxDeposit', 'reportFiatPayout', 'reportExcessRefund', 'reportRefund',
 ];
 // The operator's decisions on payouts the daily outflow cap held: only an on-chain
 // deployment holds payouts, so these run against a second worker in SETTLEMENT_MODE=onchain
@@ -35,6 +35,7 @@ const ONCHAIN_SEQUENCE = ['listHeldPayouts', 'releaseHeldPayout', 'failHeldPayou
 // The sell operations act on sell orders, placed for them (the placeOrder example is a buy).
 const SELL_ORDER_OF = {
   simulateSandboxDeposit: 'sell_order_id', reportFiatPayout: 'sell_order_id', reportRefund: 'refund_order_id',
+  reportExcessRefund: 'over_order_id',
 };
 
 // Values the examples show in place of this run's own.
@@ -59,6 +60,7 @@ const SHOWN = {
   event_id: 'evt_7c1e0a9b8d2f4c3e5a6b7d8e9f0a1b2c',
   sell_order_id: '9b1d4e7a-2c3f-4a5b-8c6d-7e8f9a0b1c2d',
   refund_order_id: '4d2e8f1a-6b3c-4d5e-9f7a-8b9c0d1e2f3a',
+  over_order_id: '6e3f9b2c-8a1d-4c7e-b5f0-2d4a6c8e0f1b',
 };
 
 const operations = new Map();
@@ -132,7 +134,7 @@ function shown(body, run = RUN) {
   return JSON.parse(text);
 }
 
-/** A sell order for the sell examples, and one first paid late (requote_required) to refund. */
+/** A sell order for the sell examples, one first paid late (requote_required) to refund, and one paid over. */
 async function placeSellOrders() {
   const auth = { authorization: `Bearer ${run.api_key}`, 'idempotency-key': randomUUID() };
   const body = {
@@ -150,6 +152,15 @@ async function placeSellOrders() {
     headers: { authorization: auth.authorization }, body: { amount: '0.01', late_seconds: 60 },
   });
   assert.equal(d.body.status, 'requote_required', d.text);
+  // One paid over, confirmed: its excess is due back (reportExcessRefund).
+  auth['idempotency-key'] = randomUUID();
+  const over = await call(worker.url, 'POST', '/v1/customers/carol/orders', { headers: auth, body });
+  assert.equal(over.status, 201, over.text);
+  run.over_order_id = over.body.id;
+  const paid = await call(worker.url, 'POST', `/v1/sandbox/orders/${over.body.id}/deposit`, {
+    headers: { authorization: auth.authorization }, body: { amount: '0.0102', confirmations: 3 },
+  });
+  assert.equal(paid.body.excess_refund_crypto_amount, '0.00020000', paid.text);
 }
 
 test('every operation of openapi.json has an example, and every example an operation', () => {

@@ -198,6 +198,40 @@ describe('sell orders', () => {
     assert.equal(r.body.exception, 'paid_over');
     assert.equal(r.body.payout_fiat_amount, '586.34');
     assert.equal(r.body.excess_refund_crypto_amount, '0.00020000');
+    assert.equal(r.body.excess_refund_tx_id, null);
+
+    // The client's wallet sends the excess back and reports it: recorded, status kept,
+    // idempotent, told to the webhook by a signed event.
+    const txid = '7e'.repeat(32);
+    const reported = await api('POST', `/v1/orders/${o.id}/excess-refund`, { tx_id: txid });
+    assert.equal(reported.status, 200, reported.text);
+    assert.equal(reported.body.excess_refund_tx_id, txid);
+    assert.equal(reported.body.status, 'payout_pending');
+    assert.deepEqual(reported.body.status_history, r.body.status_history);
+    const again = await api('POST', `/v1/orders/${o.id}/excess-refund`, { tx_id: txid });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.updated_at, reported.body.updated_at);
+    assertProblem(assert, await api('POST', `/v1/orders/${o.id}/excess-refund`, { tx_id: '8f'.repeat(32) }), 409, 'excess_refund_tx_mismatch');
+    assert.equal((await api('GET', `/v1/orders/${o.id}`)).body.excess_refund_tx_id, txid);
+    const event = await eventually(() => hooks.received.find((e) => e.body.data?.id === o.id && e.body.data.excess_refund_tx_id === txid));
+    assert.equal(event.body.type, 'sell_order.status_changed');
+    assert.ok(verifyWebhook(client.webhook_secret, event.raw, event.headers));
+    // Still payable: the payout report completes it and keeps the txid.
+    const paid = await api('POST', `/v1/orders/${o.id}/fiat-payout`, { outcome: 'paid', reference: 'bank-over' });
+    assert.equal(paid.body.status, 'completed', paid.text);
+    assert.equal(paid.body.excess_refund_tx_id, txid);
+  });
+
+  test('an excess refund report needs an excess due and a deposit at depth', async () => {
+    const exact = await placeSell('frank-exact');
+    await deposit(exact.id, { amount: '0.01', confirmations: 3 });
+    const none = await api('POST', `/v1/orders/${exact.id}/excess-refund`, { tx_id: '9a'.repeat(32) });
+    assertProblem(assert, none, 409, 'no_excess_refund_due');
+    const shallow = await placeSell('frank-shallow');
+    const r = await deposit(shallow.id, { amount: '0.0102', confirmations: 1 });
+    assert.equal(r.body.status, 'confirming', r.text);
+    assertProblem(assert, await api('POST', `/v1/orders/${shallow.id}/excess-refund`, { tx_id: '9b'.repeat(32) }), 409, 'sell_status_conflict');
+    assertProblem(assert, await api('POST', `/v1/orders/${shallow.id}/excess-refund`, { tx_id: '' }), 422, 'invalid_report');
   });
 
   test('late: first seen after the deadline is never paid at the locked rate', async () => {

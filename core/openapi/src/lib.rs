@@ -638,7 +638,8 @@ pub fn operations() -> Vec<Operation> {
                 (
                     409,
                     "quote_expired, quote_used (the quote priced another order), \
-                     limits_changed_retry",
+                     limits_changed_retry, deposit_address_gap_limit (a sell: the xpub has \
+                     gap_limit unused addresses and none is released; next_release_at)",
                 ),
                 (413, TOO_LARGE),
                 (
@@ -903,6 +904,29 @@ pub fn operations() -> Vec<Operation> {
                 (401, UNAUTHORIZED_CLIENT),
                 (404, "not_found: no such sell order of this client"),
                 (409, "sell_status_conflict"),
+                (422, "invalid_report"),
+            ],
+        },
+        Operation {
+            id: "reportExcessRefund",
+            method: "post",
+            path: "/v1/orders/{order_id}/excess-refund",
+            summary: "The client's wallet sent a paid_over sell order's \
+                      excess_refund_crypto_amount back to its refund address (idempotent by \
+                      txid; the status stays, a sell_order.status_changed event tells the webhook)",
+            auth: Client,
+            params: vec![path_param("order_id", "a sell order's id", of::<OrderId>)],
+            request: Some(of::<api::ExcessRefundSentRequest>),
+            success: ok(200, "The sell order", of::<api::SellOrderResponse>),
+            problems: vec![
+                (400, BAD_REQUEST),
+                (401, UNAUTHORIZED_CLIENT),
+                (404, "not_found: no such sell order of this client"),
+                (
+                    409,
+                    "no_excess_refund_due (no excess to send back), sell_status_conflict (not \
+                     payout_pending or completed), excess_refund_tx_mismatch",
+                ),
                 (422, "invalid_report"),
             ],
         },

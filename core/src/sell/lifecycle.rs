@@ -1,7 +1,8 @@
 //! The changes of a sell order after placement, each a pure function from the order as
 //! stored to the order to store: a look at the deposits ([`apply_deposits`]), the
-//! client's fiat payout report ([`report_payout`]) and its refund report
-//! ([`report_refund`]). Each returns None when nothing changes (a repeated report), so
+//! client's fiat payout report ([`report_payout`]), its refund report
+//! ([`report_refund`]) and its report of an overpayment's excess sent back
+//! ([`report_excess_refund`]). Each returns None when nothing changes (a repeated report), so
 //! that the host writes, and notifies, only real changes.
 
 use rust_decimal::Decimal;
@@ -137,15 +138,7 @@ pub fn report_refund(
     tx_id: &str,
     now: Timestamp,
 ) -> Result<Option<SellOrderResponse>, SellError> {
-    let ok = !tx_id.is_empty()
-        && tx_id.len() <= MAX_REPORT_CHARS
-        && tx_id.bytes().all(|b| b.is_ascii_graphic());
-    if !ok {
-        return Err(SellError::InvalidReport {
-            field: "tx_id",
-            max_chars: MAX_REPORT_CHARS,
-        });
-    }
+    check_tx_id(tx_id)?;
     if order.status == SellStatus::Failed && order.refund_tx_id.as_deref() == Some(tx_id) {
         return Ok(None);
     }
@@ -157,6 +150,47 @@ pub fn report_refund(
     next.refund_tx_id = Some(tx_id.to_owned());
     step(&mut next, SellStatus::Failed, now);
     Ok(Some(next))
+}
+
+/// The client's wallet sent an overpaid order's excess (`excess_refund_crypto_amount`)
+/// back to the refund address: the txid is recorded, the status stays. Only once the
+/// deposit is confirmed to depth (`payout_pending` or `completed`: a refund before could
+/// return coins a reorganisation takes away). Idempotent.
+pub fn report_excess_refund(
+    order: &SellOrderResponse,
+    tx_id: &str,
+    now: Timestamp,
+) -> Result<Option<SellOrderResponse>, SellError> {
+    check_tx_id(tx_id)?;
+    match &order.excess_refund_tx_id {
+        Some(t) if t == tx_id => return Ok(None),
+        Some(t) => return Err(SellError::ExcessRefundTxMismatch { tx_id: t.clone() }),
+        None => {}
+    }
+    if order.excess_refund_crypto_amount.is_none() {
+        return Err(SellError::NoExcessRefundDue {
+            exception: order.exception,
+        });
+    }
+    expect(order, &[SellStatus::PayoutPending, SellStatus::Completed])?;
+    let mut next = order.clone();
+    next.excess_refund_tx_id = Some(tx_id.to_owned());
+    next.updated_at = now;
+    Ok(Some(next))
+}
+
+fn check_tx_id(tx_id: &str) -> Result<(), SellError> {
+    let ok = !tx_id.is_empty()
+        && tx_id.len() <= MAX_REPORT_CHARS
+        && tx_id.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(SellError::InvalidReport {
+            field: "tx_id",
+            max_chars: MAX_REPORT_CHARS,
+        })
+    }
 }
 
 fn expect(order: &SellOrderResponse, allowed: &[SellStatus]) -> Result<(), SellError> {
@@ -183,4 +217,71 @@ fn step(order: &mut SellOrderResponse, to: SellStatus, now: Timestamp) {
 fn at_places(mut v: Decimal, places: u32) -> Decimal {
     v.rescale(places);
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sell::SellException;
+
+    /// A paid-over order at `payout_pending` with an excess to send back (the recorded
+    /// example of the payout report, moved back before the payout).
+    fn overpaid() -> SellOrderResponse {
+        let example: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/examples/reportFiatPayout.json"))
+                .unwrap();
+        let mut order: SellOrderResponse =
+            serde_json::from_value(example["response"]["body"].clone()).unwrap();
+        order.status = SellStatus::PayoutPending;
+        order.exception = Some(SellException::PaidOver);
+        order.excess_refund_crypto_amount = Some("0.00020000".into());
+        order.excess_refund_tx_id = None;
+        order
+    }
+
+    fn now() -> Timestamp {
+        "2026-12-01T00:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn an_excess_refund_is_recorded_once_and_keeps_the_status() {
+        let order = overpaid();
+        let next = report_excess_refund(&order, "aa11", now())
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.excess_refund_tx_id.as_deref(), Some("aa11"));
+        assert_eq!(next.status, SellStatus::PayoutPending);
+        assert_eq!(next.status_history, order.status_history);
+        assert_eq!(next.updated_at, now());
+        // The same report again changes nothing; another txid is refused.
+        assert_eq!(report_excess_refund(&next, "aa11", now()), Ok(None));
+        assert_eq!(
+            report_excess_refund(&next, "bb22", now()),
+            Err(SellError::ExcessRefundTxMismatch {
+                tx_id: "aa11".into()
+            })
+        );
+    }
+
+    #[test]
+    fn no_excess_refund_without_an_excess_or_before_depth() {
+        let mut kept = overpaid();
+        kept.excess_refund_crypto_amount = None;
+        assert_eq!(
+            report_excess_refund(&kept, "aa11", now()),
+            Err(SellError::NoExcessRefundDue {
+                exception: Some(SellException::PaidOver)
+            })
+        );
+        let mut shallow = overpaid();
+        shallow.status = SellStatus::Confirming;
+        assert!(matches!(
+            report_excess_refund(&shallow, "aa11", now()),
+            Err(SellError::SellStatusConflict { .. })
+        ));
+        assert!(matches!(
+            report_excess_refund(&overpaid(), "", now()),
+            Err(SellError::InvalidReport { field: "tx_id", .. })
+        ));
+    }
 }

@@ -5,6 +5,7 @@
 //! - [`policy`]: the amount policy (tolerance, deadline, watch window, depths).
 //! - [`watch`]: what the deposits seen mean for the order (one pure decision).
 //! - [`placement`]: placing a sell order from every fact read for it.
+//! - [`deposit`]: which derivation index its deposit address takes (gap-limit safe).
 //! - [`lifecycle`]: every later change: deposits seen, payout and refund reports.
 //!
 //! Buys and sells are rows of the same orders table and count together against the
@@ -19,6 +20,7 @@ use crate::error::{DomainError, ErrorKind};
 use crate::limits::LimitError;
 use crate::quote::QuoteError;
 
+pub mod deposit;
 pub mod lifecycle;
 pub mod placement;
 pub mod policy;
@@ -55,6 +57,22 @@ pub enum SellError {
     },
     /// The payout was already confirmed with another reference.
     PayoutReferenceMismatch { reference: String },
+    /// An excess refund was reported for an order that has none to send back (no
+    /// overpayment, or one below the refund floor, kept).
+    NoExcessRefundDue {
+        exception: Option<status::SellException>,
+    },
+    /// The excess refund was already reported with another transaction.
+    ExcessRefundTxMismatch { tx_id: String },
+    /// The xpub already has `gap_limit` unused addresses (allocated, never funded) and
+    /// none is released: a wallet restored from it would stop looking before a new one.
+    /// `next_release_at`: the earliest an address now held could be released.
+    DepositAddressGapLimit {
+        crypto: Crypto,
+        gap_limit: u32,
+        unused: u32,
+        next_release_at: Option<crate::time::Timestamp>,
+    },
     // The wrapped errors keep their own code and facts (serde wants these last).
     #[serde(untagged)]
     Quote(QuoteError),
@@ -77,9 +95,11 @@ impl DomainError for SellError {
             SellError::Quote(e) => e.kind(),
             SellError::Limit(e) => e.kind(),
             SellError::Placement(e) => e.kind(),
-            SellError::SellStatusConflict { .. } | SellError::PayoutReferenceMismatch { .. } => {
-                ErrorKind::Conflict
-            }
+            SellError::SellStatusConflict { .. }
+            | SellError::PayoutReferenceMismatch { .. }
+            | SellError::DepositAddressGapLimit { .. }
+            | SellError::NoExcessRefundDue { .. }
+            | SellError::ExcessRefundTxMismatch { .. } => ErrorKind::Conflict,
             _ => ErrorKind::Invalid,
         }
     }
@@ -112,6 +132,29 @@ impl fmt::Display for SellError {
                 f,
                 "the payout was already confirmed with reference {reference:?}"
             ),
+            SellError::NoExcessRefundDue { .. } => f.write_str(
+                "the sell order has no excess to refund (not paid over, or an excess below the refund floor)",
+            ),
+            SellError::ExcessRefundTxMismatch { tx_id } => write!(
+                f,
+                "the excess refund was already reported with transaction {tx_id:?}"
+            ),
+            SellError::DepositAddressGapLimit {
+                crypto,
+                gap_limit,
+                unused,
+                next_release_at,
+            } => {
+                write!(
+                    f,
+                    "the {crypto} xpub has {unused} unused addresses, its gap limit of {gap_limit}; \
+                     a new sell order's deposit address waits for an unpaid order's watch window to end"
+                )?;
+                match next_release_at {
+                    Some(at) => write!(f, " (the next at {at})"),
+                    None => Ok(()),
+                }
+            }
             SellError::Quote(e) => e.fmt(f),
             SellError::Limit(e) => e.fmt(f),
             SellError::Placement(e) => e.fmt(f),

@@ -11,7 +11,6 @@ use crate::api::{
 };
 use crate::config::ClientConfig;
 use crate::currency::{Crypto, Network};
-use crate::limits::{check_spent, to_minor_units, window_starts, LimitError, Spent};
 use crate::placement::{LimitGuard, PlacementError, MAX_ID_CHARS};
 use crate::quote::QuoteError;
 use crate::rates::{fresh_rate, Pair};
@@ -195,22 +194,15 @@ pub fn plan_sell_order(
             return Err(QuoteError::Rate(crate::rates::RateError::UnsupportedPair { pair }).into())
         }
     };
-    let fiat = trade.fiat;
-    let counted = pricing.quote.crypto_value;
-    let spent =
-        Spent::from_minor_units(facts.spent_today_minor, facts.spent_this_month_minor, fiat);
-    check_spent(config, fiat, counted, spent)?;
-    let settings = config
-        .fiat_settings(fiat)
-        .ok_or(LimitError::CurrencyNotEnabled { currency: fiat })?;
-    let minor = |amount| to_minor_units(amount, fiat).ok_or(QuoteError::AmountTooLarge);
-    let (day_start, month_start) = window_starts(facts.now);
-    let guard = LimitGuard {
-        day_start,
-        month_start,
-        daily_limit_minor: minor(settings.daily_limit)?,
-        monthly_limit_minor: minor(settings.monthly_limit)?,
-    };
+    // The buys' limit check and guard: one set of limits for both sides.
+    let (guard, fiat_total_minor) = LimitGuard::check(
+        config,
+        trade.fiat,
+        pricing.quote.crypto_value,
+        facts.spent_today_minor,
+        facts.spent_this_month_minor,
+        facts.now,
+    )?;
     let deadline = facts
         .now
         .checked_add_seconds(i64::from(facts.policy.deadline_seconds))
@@ -235,6 +227,7 @@ pub fn plan_sell_order(
         payout_reference: None,
         payout_failure: None,
         excess_refund_crypto_amount: None,
+        excess_refund_tx_id: None,
         refund_tx_id: None,
         status_history: vec![SellStatusChange {
             status: SellStatus::AwaitingDeposit,
@@ -246,7 +239,7 @@ pub fn plan_sell_order(
     };
     Ok(SellPlan::Place(Box::new(NewSellOrder {
         order,
-        fiat_total_minor: minor(counted)?,
+        fiat_total_minor,
         guard,
     })))
 }

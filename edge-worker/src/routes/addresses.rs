@@ -110,7 +110,7 @@ pub async fn create(mut req: Request, env: &Env, customer: &str) -> Result<Respo
 
 /// The wallet gap limit (`ADDRESS_GAP_LIMIT`, default 20 as BIP-44 says): the most
 /// unused addresses an xpub may have.
-fn gap_limit(env: &Env) -> u32 {
+pub fn gap_limit(env: &Env) -> u32 {
     env.var("ADDRESS_GAP_LIMIT")
         .ok()
         .and_then(|v| v.to_string().trim().parse::<u32>().ok())

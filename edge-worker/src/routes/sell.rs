@@ -4,13 +4,19 @@
 //! module reads, calls the core, writes the change with its signed webhook events.
 
 use cryptoexchange_core::api::{
-    FiatPayoutRequest, PlaceSellOrderRequest, RefundSentRequest, SandboxDepositRequest,
-    SellOrderResponse, SellQuoteRequest, SellQuoteResponse, SellWebhookEvent,
+    ExcessRefundSentRequest, FiatPayoutRequest, PlaceSellOrderRequest, RefundSentRequest,
+    SandboxDepositRequest, SellOrderResponse, SellQuoteRequest, SellQuoteResponse,
+    SellWebhookEvent,
 };
 use cryptoexchange_core::config::ClientConfig;
 use cryptoexchange_core::limits::window_starts;
 use cryptoexchange_core::money::parse_positive_amount;
-use cryptoexchange_core::sell::lifecycle::{apply_deposits, report_payout, report_refund};
+use cryptoexchange_core::sell::deposit::{
+    choose_deposit_index, window_over, DepositChoice, DepositPool,
+};
+use cryptoexchange_core::sell::lifecycle::{
+    apply_deposits, report_excess_refund, report_payout, report_refund,
+};
 use cryptoexchange_core::sell::placement::{
     plan_sell_order, SellPlacementFacts, SellPlan, SellPricing,
 };
@@ -26,11 +32,11 @@ use crate::auth::{authorize, client_of_digest, key_digest, require_client};
 use crate::body::{parse_json, read_bytes, sha256_hex};
 use crate::ids;
 use crate::problem::ApiError;
-use crate::settlement::{self, Job};
+use crate::settlement;
 use crate::store::{
     self,
     addresses::AddressRow,
-    sell::{ChangeEvent, SellPlacement, StoredSell},
+    sell::{ChangeEvent, DepositClaim, SellPlacement, StoredSell},
 };
 use cryptoexchange_core::api::ApiScope;
 
@@ -103,29 +109,35 @@ pub async fn place(env: &Env, digest: &str, key: &str, body: Value) -> Result<Re
     };
     let order_id = ids::new_uuid()?;
     let livemode = crate::mode::SettlementMode::from_env(env)?.livemode();
-    let facts = |read: &'_ store::sell::SellPlacementRead| SellPlacementFactsOwned {
-        config: config.clone(),
-        prior: read.prior.clone(),
-        quote: read.quote.clone(),
-        spent: (read.spent_today_minor, read.spent_this_month_minor),
+    // The plan from a read of the facts (made again when the guarded write refuses).
+    let plan = |read: &'_ store::sell::SellPlacementRead| {
+        let owned = SellPlacementFactsOwned {
+            config: config.clone(),
+            prior: read.prior.clone(),
+            quote: read.quote.clone(),
+            spent: (read.spent_today_minor, read.spent_this_month_minor),
+        };
+        plan_sell_order(
+            &request,
+            &owned.facts(
+                &policy,
+                now,
+                &order_id,
+                &fingerprint,
+                rates.as_ref(),
+                livemode,
+            ),
+        )
     };
-    let owned = facts(&read);
-    let mut new = match plan_sell_order(
-        &request,
-        &owned.facts(
-            &policy,
-            now,
-            &order_id,
-            &fingerprint,
-            rates.as_ref(),
-            livemode,
-        ),
-    )? {
+    let mut new = match plan(&read)? {
         SellPlan::Replay(order) => return super::json(200, &*order),
         SellPlan::Place(new) => new,
     };
-    // The deposit address, derived only once the plan holds (a refused request uses
-    // up no derivation index).
+    // The deposit address, chosen only once the plan holds (a refused request takes
+    // none): the core picks a released index or a new one within the gap limit, and the
+    // placement's batch claims it, guarded; a lost race reads the pool again. Each lost
+    // round means another placement took an address, so within gap-limit rounds this one
+    // wins or finds the gap full.
     let crypto = new.order.pricing.quote.crypto;
     let network = new.order.pricing.quote.network;
     let xpub = config
@@ -135,13 +147,23 @@ pub async fn place(env: &Env, digest: &str, key: &str, body: Value) -> Result<Re
         .ok_or_else(|| ApiError::NoXpubRegistered {
             currency: format!("{crypto} {network}"),
         })?;
-    let index =
-        store::addresses::allocate_deposit_index(&db, &client.client_id, crypto.ticker()).await?;
-    let derived = derive_address(crypto, xpub, index)?;
-    store::addresses::insert_deposit(
-        &db,
-        &client.client_id,
-        &AddressRow {
+    let gap_limit = super::addresses::gap_limit(env);
+    let mut pool = read.pool;
+    for _ in 0..gap_limit.min(50) + 3 {
+        let choice = choose_deposit_index(&DepositPool {
+            crypto,
+            gap_limit,
+            next_index: pool.next_index,
+            unused_receive: pool.unused_receive,
+            unfunded: &pool.unfunded,
+            now,
+            policy: &policy,
+        })?;
+        let index = match choice {
+            DepositChoice::Reuse { index, .. } | DepositChoice::Derive { index } => index,
+        };
+        let derived = derive_address(crypto, xpub, index)?;
+        let row = AddressRow {
             customer_id: request.customer_id.clone(),
             crypto: crypto.ticker().to_owned(),
             network: network.as_str().to_owned(),
@@ -149,51 +171,49 @@ pub async fn place(env: &Env, digest: &str, key: &str, body: Value) -> Result<Re
             derivation_path: derived.path.clone(),
             address: derived.address.clone(),
             created_at: now.unix_millis(),
-        },
-    )
-    .await?;
-    new.deposit(derived.address, derived.path);
-
-    let event_id = ids::new_id("evt")?;
-    let body = event_body(&event_id, 1, &new.order, now)?;
-    let token = ids::random_hex(16)?;
-    let placed = store::sell::place(
-        &db,
-        &client.client_id,
-        &new,
-        key,
-        &fingerprint,
-        &event_id,
-        &body,
-        &token,
-    )
-    .await?;
-    match placed {
-        SellPlacement::Placed => {
-            deliver(env, &config, &[event_id]).await?;
-            super::json(201, &new.order)
-        }
-        SellPlacement::DuplicateKey | SellPlacement::LimitReached => {
-            let again = read_facts(&db, digest, key, &request, now).await?;
-            let owned = facts(&again);
-            match plan_sell_order(
-                &request,
-                &owned.facts(
-                    &policy,
-                    now,
-                    &order_id,
-                    &fingerprint,
-                    rates.as_ref(),
-                    livemode,
-                ),
-            )? {
-                SellPlan::Replay(order) => super::json(200, &*order),
-                SellPlan::Place(_) => {
-                    Err(cryptoexchange_core::placement::PlacementError::LimitsChangedRetry.into())
-                }
+        };
+        new.deposit(derived.address, derived.path);
+        let event_id = ids::new_id("evt")?;
+        let body = event_body(&event_id, 1, &new.order, now)?;
+        let token = ids::random_hex(16)?;
+        let placed = store::sell::place(
+            &db,
+            &client.client_id,
+            &new,
+            key,
+            &fingerprint,
+            &event_id,
+            &body,
+            &token,
+            &DepositClaim {
+                choice: &choice,
+                row: &row,
+                gap_limit,
+            },
+        )
+        .await?;
+        match placed {
+            SellPlacement::Placed => {
+                deliver(env, &[event_id]).await;
+                return super::json(201, &new.order);
+            }
+            SellPlacement::AddressTaken => {
+                pool = store::sell::deposit_pool(&db, digest, crypto.ticker()).await?;
+            }
+            SellPlacement::DuplicateKey | SellPlacement::LimitReached => {
+                let again = read_facts(&db, digest, key, &request, now).await?;
+                return match plan(&again)? {
+                    SellPlan::Replay(order) => super::json(200, &*order),
+                    SellPlan::Place(_) => Err(
+                        cryptoexchange_core::placement::PlacementError::LimitsChangedRetry.into(),
+                    ),
+                };
             }
         }
     }
+    Err(ApiError::internal(
+        "deposit address allocation kept losing races",
+    ))
 }
 
 /// The facts read for a placement, owned so that the plan can be made twice.
@@ -249,6 +269,11 @@ async fn read_facts(
         day_start.unix_millis(),
         month_start.unix_millis(),
         request.quote_id.as_deref(),
+        // The pool of the crypto as stored (a ticker the core would refuse reads none).
+        request
+            .crypto
+            .parse::<cryptoexchange_core::Crypto>()
+            .map_or(request.crypto.as_str(), |c| c.ticker()),
     )
     .await?)
 }
@@ -262,10 +287,10 @@ pub async fn get(env: &Env, digest: &str, order_id: &str) -> Result<Option<Respo
     let Some(stored) = stored else {
         return Ok(None);
     };
-    let config = stored_config(&client)?;
+    stored_config(&client)?;
     let now = ids::now();
     let deposits = live_deposits(env, &stored, now).await?;
-    let order = look(env, &config, stored, deposits, now).await?;
+    let order = look(env, stored, deposits, now).await?;
     Ok(Some(super::json(200, &order)?))
 }
 
@@ -276,7 +301,12 @@ async fn live_deposits(
     stored: &StoredSell,
     now: Timestamp,
 ) -> Result<Option<Vec<Deposit>>, ApiError> {
-    if !stored.order.livemode || !stored.order.status.is_watched() {
+    // Past an expired order's watch window the address may serve another order: what
+    // arrives there is no longer this order's.
+    let policy = policy(env)?;
+    let done = stored.order.status == SellStatus::Expired
+        && window_over(stored.order.deadline, now, &policy);
+    if !stored.order.livemode || !stored.order.status.is_watched() || done {
         return Ok(None);
     }
     Ok(Some(
@@ -293,26 +323,29 @@ pub async fn watch_all(env: &Env) -> Result<(), ApiError> {
     let db = env.d1("DB")?;
     let policy = policy(env)?;
     for stored in store::sell::watched(&db, 50).await? {
-        let window_over = stored
-            .order
-            .deadline
-            .checked_add_seconds(i64::from(policy.watch_window_seconds))
-            .is_some_and(|end| ids::now() > end);
-        if stored.order.status == SellStatus::Expired && window_over {
-            store::sell::unwatch(&db, &stored.order.id).await?;
-            continue;
-        }
-        let Some(client) = store::clients::by_id(&db, &stored.client_id).await? else {
-            continue;
-        };
-        let config = stored_config(&client)?;
+        let id = stored.order.id.clone();
         let now = ids::now();
-        let result = match live_deposits(env, &stored, now).await {
-            Ok(deposits) => look(env, &config, stored, deposits, now).await.map(|_| ()),
-            Err(e) => Err(e),
+        let last_look = stored.order.status == SellStatus::Expired
+            && window_over(stored.order.deadline, now, &policy);
+        let result = if last_look {
+            // The watch window is over: one last look shows anything ever sent to the
+            // address on the order (which marks the address funded), and only then does
+            // the watcher let go, releasing an address that never received anything.
+            match crate::sell_watch::chain_deposits(env, &stored.order, now).await {
+                Ok(deposits) => match look(env, stored, Some(deposits), now).await {
+                    Ok(_) => store::sell::unwatch(&db, &id).await.map_err(ApiError::from),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            }
+        } else {
+            match live_deposits(env, &stored, now).await {
+                Ok(deposits) => look(env, stored, deposits, now).await.map(|_| ()),
+                Err(e) => Err(e),
+            }
         };
         if let Err(e) = result {
-            worker::console_error!("sell deposit watch: {e}");
+            worker::console_error!("sell deposit watch of {id}: {e}");
         }
     }
     Ok(())
@@ -322,7 +355,6 @@ pub async fn watch_all(env: &Env) -> Result<(), ApiError> {
 /// sandbox clock when later) and writes the change, if any. Returns the order as it is.
 async fn look(
     env: &Env,
-    config: &ClientConfig,
     stored: StoredSell,
     deposits: Option<Vec<Deposit>>,
     now: Timestamp,
@@ -333,7 +365,7 @@ async fn look(
     let Some(next) = apply_deposits(&stored.order, &deposits, at, &policy(env)?) else {
         return Ok(stored.order);
     };
-    write_change(env, config, &stored, next, clock_ms).await
+    write_change(env, &stored, next, clock_ms).await
 }
 
 fn stored_deposits(order: &SellOrderResponse) -> Vec<Deposit> {
@@ -353,7 +385,6 @@ fn stored_deposits(order: &SellOrderResponse) -> Vec<Deposit> {
 /// their delivery. A lost race answers the order as the winner wrote it.
 async fn write_change(
     env: &Env,
-    config: &ClientConfig,
     stored: &StoredSell,
     next: SellOrderResponse,
     clock_ms: i64,
@@ -388,7 +419,7 @@ async fn write_change(
     let token = ids::random_hex(16)?;
     let db = env.d1("DB")?;
     if store::sell::update(&db, stored, &next, clock_ms, &events, &token).await? {
-        deliver(env, config, &ids_out).await?;
+        deliver(env, &ids_out).await;
         Ok(next)
     } else {
         // Another change won: answer what it wrote.
@@ -414,37 +445,21 @@ fn event_body(
     .map_err(ApiError::internal)
 }
 
-/// Queues the signed delivery of each event (the buy events' path) when the client has
-/// a webhook URL; without one the events are only kept.
-async fn deliver(env: &Env, config: &ClientConfig, event_ids: &[String]) -> Result<(), ApiError> {
-    if config.webhook_url.is_none() {
-        return Ok(());
-    }
-    for event_id in event_ids {
-        settlement::enqueue(
-            env,
-            Job::Deliver {
-                event_id: event_id.clone(),
-            },
-            0,
-        )
-        .await?;
-    }
-    Ok(())
+/// Queues the signed delivery of each event, the buy events' way
+/// (`settlement::deliver_events`), a failed send only logged. An event of a client
+/// without a webhook URL was written `no_endpoint`: its message finds nothing to claim.
+async fn deliver(env: &Env, event_ids: &[String]) {
+    settlement::deliver_events(env, event_ids).await;
 }
 
 /// Reads the caller's sell order or answers 404.
-async fn stored_for(
-    req: &Request,
-    env: &Env,
-    order_id: &str,
-) -> Result<(ClientConfig, StoredSell), ApiError> {
+async fn stored_for(req: &Request, env: &Env, order_id: &str) -> Result<StoredSell, ApiError> {
     let digest = key_digest(req, env)?;
     let (client, stored) = store::sell::get_for_key(&env.d1("DB")?, &digest, order_id).await?;
     let client = client.ok_or(ApiError::Unauthorized)?;
     authorize(&client, req, ApiScope::Trade)?;
     let stored = stored.ok_or(ApiError::NotFound { what: "sell order" })?;
-    Ok((stored_config(&client)?, stored))
+    Ok(stored)
 }
 
 /// `POST /v1/sandbox/orders/{order_id}/deposit` (sandbox mode only).
@@ -453,7 +468,7 @@ pub async fn sandbox_deposit(
     env: &Env,
     order_id: &str,
 ) -> Result<Response, ApiError> {
-    let (config, stored) = stored_for(&req, env, order_id).await?;
+    let stored = stored_for(&req, env, order_id).await?;
     if crate::mode::SettlementMode::from_env(env)?.livemode() || stored.order.livemode {
         return Err(ApiError::NotFound { what: "endpoint" });
     }
@@ -499,20 +514,19 @@ pub async fn sandbox_deposit(
         // late_seconds alone moves the clock; an empty body looks at the order as of now.
         (None, None) => {}
     }
-    let order = look_at(env, &config, stored, deposits, clock_ms).await?;
+    let order = look_at(env, stored, deposits, clock_ms).await?;
     super::json(200, &order)
 }
 
 async fn look_at(
     env: &Env,
-    config: &ClientConfig,
     stored: StoredSell,
     deposits: Vec<Deposit>,
     clock_ms: i64,
 ) -> Result<SellOrderResponse, ApiError> {
     let at = ids::time_of(clock_ms);
     match apply_deposits(&stored.order, &deposits, at, &policy(env)?) {
-        Some(next) => write_change(env, config, &stored, next, clock_ms).await,
+        Some(next) => write_change(env, &stored, next, clock_ms).await,
         None => Ok(stored.order),
     }
 }
@@ -523,10 +537,10 @@ pub async fn fiat_payout(
     env: &Env,
     order_id: &str,
 ) -> Result<Response, ApiError> {
-    let (config, stored) = stored_for(&req, env, order_id).await?;
+    let stored = stored_for(&req, env, order_id).await?;
     let request: FiatPayoutRequest = parse_json(&read_bytes(&mut req).await?)?;
     // The deposit as of now first: a payout needs a confirmed deposit.
-    let stored = refreshed(env, &config, stored).await?;
+    let stored = refreshed(env, stored).await?;
     let next = report_payout(
         &stored.order,
         request.outcome,
@@ -534,22 +548,31 @@ pub async fn fiat_payout(
         request.reason.as_deref(),
         ids::now(),
     )?;
-    answer_change(env, &config, stored, next).await
+    answer_change(env, stored, next).await
 }
 
 /// `POST /v1/orders/{order_id}/refund`.
 pub async fn refund(mut req: Request, env: &Env, order_id: &str) -> Result<Response, ApiError> {
-    let (config, stored) = stored_for(&req, env, order_id).await?;
+    let stored = stored_for(&req, env, order_id).await?;
     let request: RefundSentRequest = parse_json(&read_bytes(&mut req).await?)?;
     let next = report_refund(&stored.order, &request.tx_id, ids::now())?;
-    answer_change(env, &config, stored, next).await
+    answer_change(env, stored, next).await
 }
 
-async fn refreshed(
+/// `POST /v1/orders/{order_id}/excess-refund`: the client's wallet sent an overpaid
+/// order's excess back (the order answers its txid; a signed event tells the webhook).
+pub async fn excess_refund(
+    mut req: Request,
     env: &Env,
-    config: &ClientConfig,
-    stored: StoredSell,
-) -> Result<StoredSell, ApiError> {
+    order_id: &str,
+) -> Result<Response, ApiError> {
+    let stored = stored_for(&req, env, order_id).await?;
+    let request: ExcessRefundSentRequest = parse_json(&read_bytes(&mut req).await?)?;
+    let next = report_excess_refund(&stored.order, &request.tx_id, ids::now())?;
+    answer_change(env, stored, next).await
+}
+
+async fn refreshed(env: &Env, stored: StoredSell) -> Result<StoredSell, ApiError> {
     let now = ids::now();
     let clock_ms = stored.clock_ms.max(now.unix_millis());
     let deposits = match live_deposits(env, &stored, now).await? {
@@ -564,7 +587,7 @@ async fn refreshed(
     ) {
         None => Ok(stored),
         Some(next) => {
-            write_change(env, config, &stored, next, clock_ms).await?;
+            write_change(env, &stored, next, clock_ms).await?;
             store::sell::by_id(&env.d1("DB")?, &stored.order.id)
                 .await?
                 .ok_or(ApiError::NotFound { what: "sell order" })
@@ -574,7 +597,6 @@ async fn refreshed(
 
 async fn answer_change(
     env: &Env,
-    config: &ClientConfig,
     stored: StoredSell,
     next: Option<SellOrderResponse>,
 ) -> Result<Response, ApiError> {
@@ -582,7 +604,7 @@ async fn answer_change(
         None => super::json(200, &stored.order),
         Some(next) => {
             let clock = stored.clock_ms;
-            let order = write_change(env, config, &stored, next, clock).await?;
+            let order = write_change(env, &stored, next, clock).await?;
             super::json(200, &order)
         }
     }

@@ -4,15 +4,19 @@
 //! it. A customer's unused address is handed out again rather than a new one, and no
 //! xpub ever has more than the gap limit of unused addresses, so a wallet restored from
 //! the xpub (which stops looking after that many unused addresses) finds every payment.
+//! Sell deposit addresses (`purpose = 'deposit'`) share the xpub's chain of indexes and
+//! count toward the same gap while never funded; `store::sell` hands them out.
 
 use serde::{Deserialize, Serialize};
-use worker::{query, D1Database};
+use worker::{query, D1Database, D1PreparedStatement};
 
 use super::{is_unique_violation, StoreError};
 
-/// Whether address `a` has been used: an order of its customer was sent to it.
-const USED: &str = "EXISTS (SELECT 1 FROM orders o WHERE o.client_id = a.client_id \
-    AND o.customer_id = a.customer_id AND o.destination_address = a.address)";
+/// Whether address `a` has been used: a receive address once an order of its customer
+/// was sent to it, a sell deposit address (migration 0009) once a deposit was seen at it.
+pub(crate) const USED: &str = "(CASE WHEN a.purpose = 'deposit' THEN a.funded = 1 \
+    ELSE EXISTS (SELECT 1 FROM orders o WHERE o.client_id = a.client_id \
+    AND o.customer_id = a.customer_id AND o.destination_address = a.address) END)";
 
 /// What allocating a customer's address needs to know, read in one round trip.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +40,7 @@ pub async fn allocation_facts(
         &format!(
             "SELECT a.customer_id, a.crypto, a.network, a.derivation_index, a.derivation_path, a.address, a.created_at
              FROM customer_addresses a
-             WHERE a.client_id = ?1 AND a.customer_id = ?2 AND a.crypto = ?3 AND NOT {USED}
+             WHERE a.client_id = ?1 AND a.customer_id = ?2 AND a.crypto = ?3 AND a.purpose = 'receive' AND NOT {USED}
              ORDER BY a.derivation_index LIMIT 1"
         ),
         client_id,
@@ -88,19 +92,50 @@ pub async fn insert_allocated(
     a: &AddressRow,
     gap_limit: u32,
 ) -> Result<Allocation, StoreError> {
+    let statements = take_index_statements(db, client_id, a, gap_limit, None)?;
+    match db.batch(statements.into()).await {
+        Ok(results) => match results.last() {
+            Some(inserted) if super::changes(inserted)? == 1 => Ok(Allocation::Inserted),
+            _ => Ok(Allocation::Refused),
+        },
+        Err(e) if is_unique_violation(&e) => Ok(Allocation::Refused),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The statements that take index `a.derivation_index` of the client's counter and
+/// insert the address there, each guarded: the counter moves only from that index and
+/// while the xpub has fewer than `gap_limit` unused addresses (and, for a receive
+/// address, while its customer has none unused); the row is inserted only when the
+/// counter moved past the index and no row has it (had another request taken it, its
+/// row would be there). `deposit_of`: a sell order's deposit address for that order.
+pub(crate) fn take_index_statements(
+    db: &D1Database,
+    client_id: &str,
+    a: &AddressRow,
+    gap_limit: u32,
+    deposit_of: Option<&str>,
+) -> Result<[D1PreparedStatement; 3], StoreError> {
     let ensure_counter = query!(
         db,
         "INSERT OR IGNORE INTO address_counters (client_id, crypto, next_index) VALUES (?1, ?2, 0)",
         client_id,
         a.crypto
     )?;
+    let customer_guard = match deposit_of {
+        None => format!(
+            "NOT EXISTS (SELECT 1 FROM customer_addresses a
+                         WHERE a.client_id = ?1 AND a.customer_id = ?4 AND a.crypto = ?2
+                           AND a.purpose = 'receive' AND NOT {USED})"
+        ),
+        // A sell order takes a fresh address whatever its customer holds.
+        Some(_) => "?4 IS NOT NULL".to_owned(),
+    };
     let take_index = query!(
         db,
         &format!(
             "UPDATE address_counters SET next_index = ?3 + 1
-             WHERE client_id = ?1 AND crypto = ?2 AND next_index = ?3
-               AND NOT EXISTS (SELECT 1 FROM customer_addresses a
-                               WHERE a.client_id = ?1 AND a.customer_id = ?4 AND a.crypto = ?2 AND NOT {USED})
+             WHERE client_id = ?1 AND crypto = ?2 AND next_index = ?3 AND {customer_guard}
                AND (SELECT COUNT(*) FROM customer_addresses a
                     WHERE a.client_id = ?1 AND a.crypto = ?2 AND NOT {USED}) < ?5"
         ),
@@ -110,13 +145,12 @@ pub async fn insert_allocated(
         a.customer_id,
         gap_limit
     )?;
-    // Only when the update before took the index: the counter is past it and no row has
-    // it yet (had another request taken it, that request's row would be there).
     let insert = query!(
         db,
         "INSERT INTO customer_addresses
-           (client_id, customer_id, crypto, network, derivation_index, derivation_path, address, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+           (client_id, customer_id, crypto, network, derivation_index, derivation_path, address, created_at,
+            purpose, order_id)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?9 IS NULL THEN 'receive' ELSE 'deposit' END, ?9
          WHERE EXISTS (SELECT 1 FROM address_counters WHERE client_id = ?1 AND crypto = ?3 AND next_index = ?5 + 1)
            AND NOT EXISTS (SELECT 1 FROM customer_addresses WHERE client_id = ?1 AND crypto = ?3 AND derivation_index = ?5)",
         client_id,
@@ -126,16 +160,10 @@ pub async fn insert_allocated(
         a.derivation_index,
         a.derivation_path,
         a.address,
-        a.created_at
+        a.created_at,
+        deposit_of
     )?;
-    match db.batch(vec![ensure_counter, take_index, insert]).await {
-        Ok(results) => match results.last() {
-            Some(inserted) if super::changes(inserted)? == 1 => Ok(Allocation::Inserted),
-            _ => Ok(Allocation::Refused),
-        },
-        Err(e) if is_unique_violation(&e) => Ok(Allocation::Refused),
-        Err(e) => Err(e.into()),
-    }
+    Ok([ensure_counter, take_index, insert])
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,55 +193,4 @@ pub async fn list_for_customer(
     .all()
     .await?
     .results::<AddressRow>()?)
-}
-
-/// A sell order's deposit address: the next derivation index of the client for the
-/// currency, taken in one statement (two concurrent orders never share an index). Not
-/// held to the gap limit: each sell order needs its own address (see docs/security.md).
-pub async fn allocate_deposit_index(
-    db: &D1Database,
-    client_id: &str,
-    crypto: &str,
-) -> Result<u32, StoreError> {
-    #[derive(Deserialize)]
-    struct Allocated {
-        idx: u32,
-    }
-    let row = query!(
-        db,
-        "INSERT INTO address_counters (client_id, crypto, next_index) VALUES (?1, ?2, 1)
-         ON CONFLICT (client_id, crypto) DO UPDATE SET next_index = next_index + 1
-         RETURNING next_index - 1 AS idx",
-        client_id,
-        crypto
-    )?
-    .first::<Allocated>(None)
-    .await?
-    .ok_or_else(|| StoreError::corrupt("index allocation returned no row"))?;
-    Ok(row.idx)
-}
-
-/// Records a sell order's deposit address under its customer.
-pub async fn insert_deposit(
-    db: &D1Database,
-    client_id: &str,
-    a: &AddressRow,
-) -> Result<(), StoreError> {
-    query!(
-        db,
-        "INSERT INTO customer_addresses
-           (client_id, customer_id, crypto, network, derivation_index, derivation_path, address, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        client_id,
-        a.customer_id,
-        a.crypto,
-        a.network,
-        a.derivation_index,
-        a.derivation_path,
-        a.address,
-        a.created_at
-    )?
-    .run()
-    .await?;
-    Ok(())
 }

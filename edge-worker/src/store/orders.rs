@@ -51,7 +51,7 @@ pub struct OrderRow {
     request_hash: Option<String>,
 }
 
-const ORDER_COLUMNS: &str = "order_id, client_id, customer_id, crypto, network, fiat, fiat_total_minor, \
+pub(super) const ORDER_COLUMNS: &str = "order_id, client_id, customer_id, crypto, network, fiat, fiat_total_minor, \
     quote_json, quote_id, destination_address, status, tx_id, failure_reason, event_sequence, created_at, updated_at, \
     livemode";
 
@@ -405,14 +405,12 @@ fn insert_event_if(
 ) -> Result<D1PreparedStatement, StoreError> {
     Ok(query!(
         db,
-        "INSERT INTO webhook_events (event_id, client_id, order_id, sequence, body, attempts, created_at, state)
-         SELECT ?1, ?2, ?3, ?4, ?5, 0, ?6,
-                CASE WHEN json_extract(c.config_json, '$.webhook_url') IS NULL
-                     THEN 'no_endpoint' ELSE 'pending' END
-         FROM clients c
-         WHERE c.client_id = ?2
-           AND EXISTS (SELECT 1 FROM orders WHERE order_id = ?3 AND event_sequence = ?4)
+        &format!("INSERT INTO webhook_events (event_id, client_id, order_id, sequence, body, attempts, created_at, state)
+         SELECT ?1, ?2, ?3, ?4, ?5, 0, ?6, {}
+         WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = ?3 AND event_sequence = ?4)
          RETURNING state",
+            super::webhooks::STATE_AT_WRITE
+        ),
         event.event_id,
         client_id,
         order_id,
@@ -644,7 +642,7 @@ fn transition_statements(
         t.now_ms
     )?;
     let event = insert_event_if(db, t.order_id, to_sequence, t.client_id, &t.event, t.now_ms)?;
-    let release = release_spend(db, t.order_id, to_sequence, &not_counted_statuses(), "1")?;
+    let release = release_spend(db, t.order_id, to_sequence, &not_counted_statuses(), None)?;
     let mut statements = vec![update, history, event, release];
     if let Some(entry) = &t.ledger {
         statements.push(query!(
@@ -668,14 +666,19 @@ fn transition_statements(
 /// fails the whole batch if another writer made this transition first, so an order is
 /// released once.
 /// `not_counted` is the SQL list of the order's side's statuses that do not count;
-/// `also` one more SQL condition (a sell's write token), `1` for none.
+/// `sell_write_token`: a sell's change applies only with its batch's write token (bound,
+/// never formatted into the SQL); None for a buy.
 pub(super) fn release_spend(
     db: &D1Database,
     order_id: &str,
     sequence: u32,
     not_counted: &str,
-    also: &str,
+    sell_write_token: Option<&str>,
 ) -> Result<D1PreparedStatement, StoreError> {
+    let also = match sell_write_token {
+        Some(_) => "EXISTS (SELECT 1 FROM sell_orders WHERE order_id = ?1 AND write_token = ?3)",
+        None => "?3 IS NULL",
+    };
     let of_order = |column: &str| format!("(SELECT {column} FROM orders WHERE order_id = ?1)");
     let sql = format!(
         "UPDATE customer_spend SET total_minor = total_minor - {total}
@@ -696,7 +699,7 @@ pub(super) fn release_spend(
         not_counted = not_counted,
         also = also
     );
-    Ok(query!(db, &sql, order_id, sequence)?)
+    Ok(query!(db, &sql, order_id, sequence, sell_write_token)?)
 }
 
 /// The customer's counted spending in `fiat` in the UTC day and month starting at the

@@ -4,11 +4,14 @@
 //! version read, and whose later statements check the random token the first wrote.
 
 use cryptoexchange_core::api::{SellOrderResponse, SellQuoteResponse};
+use cryptoexchange_core::sell::deposit::{DepositChoice, DepositHolder, UnfundedDeposit};
 use cryptoexchange_core::sell::placement::{NewSellOrder, SellPriorUse};
 use cryptoexchange_core::sell::SellStatus;
+use cryptoexchange_core::time::Timestamp;
 use serde::Deserialize;
 use worker::{query, D1Database, D1PreparedStatement};
 
+use super::addresses::AddressRow;
 use super::clients::ClientRow;
 use super::{changes, is_unique_violation, StoreError};
 
@@ -70,6 +73,135 @@ pub struct SellPlacementRead {
     pub spent_today_minor: i64,
     pub spent_this_month_minor: i64,
     pub quote: Option<SellQuoteResponse>,
+    pub pool: DepositPoolRead,
+}
+
+/// The xpub's addresses as the choice of a deposit index needs them
+/// (`core::sell::deposit::DepositPool`).
+#[derive(Debug, Clone, Default)]
+pub struct DepositPoolRead {
+    pub next_index: u32,
+    pub unused_receive: u32,
+    pub unfunded: Vec<UnfundedDeposit>,
+}
+
+/// The three reads of the deposit pool of the key's client for `crypto` (?1 the key
+/// digest, ?2 the crypto): the counter, the unused receive addresses, and every unfunded
+/// deposit address with its order's state.
+fn pool_statements(
+    db: &D1Database,
+    key_digest: &str,
+    crypto: &str,
+) -> Result<[D1PreparedStatement; 3], StoreError> {
+    let next = query!(
+        db,
+        &format!(
+            "SELECT next_index AS n FROM address_counters WHERE client_id = {CLIENT_OF_KEY} AND crypto = ?2"
+        ),
+        key_digest,
+        crypto
+    )?;
+    let unused_receive = query!(
+        db,
+        &format!(
+            "SELECT COUNT(*) AS n FROM customer_addresses a
+             WHERE a.client_id = {CLIENT_OF_KEY} AND a.crypto = ?2 AND a.purpose = 'receive'
+               AND NOT {}",
+            super::addresses::USED
+        ),
+        key_digest,
+        crypto
+    )?;
+    let unfunded = query!(
+        db,
+        &format!(
+            "SELECT a.derivation_index AS idx, a.order_id, s.version, o.status, s.clock, s.watched,
+                    o.livemode, json_extract(s.order_json, '$.deadline') AS deadline,
+                    json_array_length(s.order_json, '$.deposits') AS deposits
+             FROM customer_addresses a
+             LEFT JOIN sell_orders s ON s.order_id = a.order_id
+             LEFT JOIN orders o ON o.order_id = a.order_id
+             WHERE a.client_id = {CLIENT_OF_KEY} AND a.crypto = ?2 AND a.purpose = 'deposit'
+               AND a.funded = 0
+             ORDER BY a.derivation_index LIMIT 1000"
+        ),
+        key_digest,
+        crypto
+    )?;
+    Ok([next, unused_receive, unfunded])
+}
+
+fn pool_of(results: [worker::D1Result; 3]) -> Result<DepositPoolRead, StoreError> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: u32,
+    }
+    #[derive(Deserialize)]
+    struct Unfunded {
+        idx: u32,
+        order_id: Option<String>,
+        version: Option<u32>,
+        status: Option<String>,
+        clock: Option<i64>,
+        watched: Option<u8>,
+        livemode: Option<u8>,
+        deadline: Option<String>,
+        deposits: Option<u32>,
+    }
+    let [next, unused, unfunded] = results;
+    let holder = |u: &Unfunded| -> Result<Option<DepositHolder>, StoreError> {
+        let (Some(version), Some(status), Some(clock), Some(deadline)) = (
+            u.version,
+            u.status.as_deref(),
+            u.clock,
+            u.deadline.as_deref(),
+        ) else {
+            return Ok(None);
+        };
+        let corrupt =
+            |what: &str| StoreError::corrupt(format!("deposit address {}: {what}", u.idx));
+        Ok(Some(DepositHolder {
+            status: SellStatus::parse(status).ok_or_else(|| corrupt("status"))?,
+            version,
+            deadline: deadline
+                .parse::<Timestamp>()
+                .map_err(|_| corrupt("deadline"))?,
+            deposits: u.deposits.unwrap_or(0) as usize,
+            clock: Timestamp::from_unix_millis(clock).ok_or_else(|| corrupt("clock"))?,
+            livemode: u.livemode == Some(1),
+            watched: u.watched != Some(0),
+        }))
+    };
+    let unfunded = unfunded
+        .results::<Unfunded>()?
+        .into_iter()
+        .map(|u| {
+            Ok(UnfundedDeposit {
+                index: u.idx,
+                order: holder(&u)?,
+                order_id: u.order_id,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(DepositPoolRead {
+        next_index: next.results::<Count>()?.pop().map_or(0, |c| c.n),
+        unused_receive: unused.results::<Count>()?.pop().map_or(0, |c| c.n),
+        unfunded,
+    })
+}
+
+/// The deposit pool alone (a placement whose address claim lost a race reads it again).
+pub async fn deposit_pool(
+    db: &D1Database,
+    key_digest: &str,
+    crypto: &str,
+) -> Result<DepositPoolRead, StoreError> {
+    let results = db
+        .batch(pool_statements(db, key_digest, crypto)?.into())
+        .await?;
+    let results = <[_; 3]>::try_from(results)
+        .map_err(|r: Vec<_>| StoreError::corrupt(format!("{} results for 3 reads", r.len())))?;
+    pool_of(results)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -82,6 +214,7 @@ pub async fn placement_read(
     day_start_ms: i64,
     month_start_ms: i64,
     quote_id: Option<&str>,
+    crypto: &str,
 ) -> Result<SellPlacementRead, StoreError> {
     let client = super::clients::by_key_digest_statement(db, key_digest)?;
     let prior = query!(
@@ -112,9 +245,12 @@ pub async fn placement_read(
         key_digest,
         quote_id
     )?;
-    let results = db.batch(vec![client, prior, spent, quote]).await?;
-    let [client, prior, spent, quote] = <[_; 4]>::try_from(results)
-        .map_err(|r: Vec<_>| StoreError::corrupt(format!("{} results for 4 reads", r.len())))?;
+    let [next, unused, unfunded] = pool_statements(db, key_digest, crypto)?;
+    let results = db
+        .batch(vec![client, prior, spent, quote, next, unused, unfunded])
+        .await?;
+    let [client, prior, spent, quote, next, unused, unfunded] = <[_; 7]>::try_from(results)
+        .map_err(|r: Vec<_>| StoreError::corrupt(format!("{} results for 7 reads", r.len())))?;
     #[derive(Deserialize)]
     struct Sums {
         today: i64,
@@ -145,6 +281,7 @@ pub async fn placement_read(
         spent_today_minor: sums.as_ref().map_or(0, |s| s.today),
         spent_this_month_minor: sums.as_ref().map_or(0, |s| s.this_month),
         quote,
+        pool: pool_of([next, unused, unfunded])?,
     })
 }
 
@@ -152,6 +289,74 @@ pub enum SellPlacement {
     Placed,
     LimitReached,
     DuplicateKey,
+    /// Another placement took the deposit address (or the index) first: nothing of
+    /// this order was written; choose again.
+    AddressTaken,
+}
+
+/// The deposit address an order takes: which (`choice`, from the core) and what it is.
+pub struct DepositClaim<'a> {
+    pub choice: &'a DepositChoice,
+    pub row: &'a AddressRow,
+    /// Held again by the guard of a new index.
+    pub gap_limit: u32,
+}
+
+/// The statements that give the order `order_id` its deposit address, guarded: a new
+/// index only while the counter is still at it (so no other address was derived since
+/// the pool was read) and the gap still holds, a released one only
+/// while it is unfunded and its old order is as read (expired, same version) or was
+/// never written. The last statement's `changes` say whether the address is the order's.
+fn claim_statements(
+    db: &D1Database,
+    client_id: &str,
+    order_id: &str,
+    claim: &DepositClaim<'_>,
+) -> Result<Vec<D1PreparedStatement>, StoreError> {
+    let a = claim.row;
+    let DepositChoice::Reuse {
+        previous_order_id,
+        previous_version,
+        ..
+    } = claim.choice
+    else {
+        // A new index: the counter's guarded take, as for a receive address.
+        return Ok(super::addresses::take_index_statements(
+            db,
+            client_id,
+            a,
+            claim.gap_limit,
+            Some(order_id),
+        )?
+        .into());
+    };
+    let previous = match previous_version {
+        Some(_) => {
+            "EXISTS (SELECT 1 FROM sell_orders s JOIN orders o ON o.order_id = s.order_id
+                     WHERE s.order_id = ?10 AND s.version = ?11 AND o.status = 'expired')"
+        }
+        None => "NOT EXISTS (SELECT 1 FROM orders WHERE order_id = ?10) AND ?11 IS NULL",
+    };
+    Ok(vec![query!(
+        db,
+        &format!(
+            "UPDATE customer_addresses SET customer_id = ?2, network = ?4, derivation_path = ?6,
+                address = ?7, created_at = ?8, order_id = ?9
+             WHERE client_id = ?1 AND crypto = ?3 AND derivation_index = ?5
+               AND purpose = 'deposit' AND funded = 0 AND order_id IS ?10 AND {previous}"
+        ),
+        client_id,
+        a.customer_id,
+        a.crypto,
+        a.network,
+        a.derivation_index,
+        a.derivation_path,
+        a.address,
+        a.created_at,
+        order_id,
+        previous_order_id,
+        previous_version
+    )?])
 }
 
 /// Writes the sell order (guarded by the limits, the same statement shape as the buys'),
@@ -166,6 +371,7 @@ pub async fn place(
     event_id: &str,
     event_body: &str,
     token: &str,
+    claim: &DepositClaim<'_>,
 ) -> Result<SellPlacement, StoreError> {
     let order = &new.order;
     let q = &order.pricing.quote;
@@ -175,11 +381,12 @@ pub async fn place(
     let insert_order = query!(
         db,
         &format!(
-            "INSERT INTO orders (order_id, client_id, customer_id, crypto, network, fiat,
-                fiat_total_minor, quote_json, quote_id, destination_address, status, tx_id,
-                failure_reason, event_sequence, created_at, updated_at, livemode, side)
+            "INSERT INTO orders ({}, side)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, 1, ?12, ?12, ?17, 'sell'
-             WHERE {} AND {}",
+             WHERE {} AND {}
+               AND EXISTS (SELECT 1 FROM customer_addresses
+                           WHERE client_id = ?2 AND crypto = ?4 AND order_id = ?1 AND address = ?10)",
+            super::orders::ORDER_COLUMNS,
             super::orders::spend_guard("day", 13, 14),
             super::orders::spend_guard("month", 15, 16)
         ),
@@ -228,10 +435,13 @@ pub async fn place(
     let insert_event = event_if_token(
         db, event_id, client_id, &order.id, 1, event_body, token, now_ms,
     )?;
+    let claim = claim_statements(db, client_id, &order.id, claim)?;
+    let claimed_at = claim.len() - 1;
     let results = match db
         .batch(
-            [insert_order, insert_sell, insert_key, insert_event]
+            claim
                 .into_iter()
+                .chain([insert_order, insert_sell, insert_key, insert_event])
                 .chain(super::orders::spend_add_statements(
                     db, &order.id, &new.guard,
                 )?)
@@ -243,9 +453,18 @@ pub async fn place(
         Err(e) if is_unique_violation(&e) => return Ok(SellPlacement::DuplicateKey),
         Err(e) => return Err(e.into()),
     };
-    match results.first() {
-        Some(r) if changes(r)? == 1 => Ok(SellPlacement::Placed),
-        _ => Ok(SellPlacement::LimitReached),
+    let changed = |i: usize| -> Result<bool, StoreError> {
+        Ok(match results.get(i) {
+            Some(r) => changes(r)? == 1,
+            None => false,
+        })
+    };
+    if !changed(claimed_at)? {
+        Ok(SellPlacement::AddressTaken)
+    } else if changed(claimed_at + 1)? {
+        Ok(SellPlacement::Placed)
+    } else {
+        Ok(SellPlacement::LimitReached)
     }
 }
 
@@ -262,9 +481,12 @@ fn event_if_token(
 ) -> Result<D1PreparedStatement, StoreError> {
     Ok(query!(
         db,
-        "INSERT INTO webhook_events (event_id, client_id, order_id, sequence, body, attempts, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, 0, ?6
-         WHERE EXISTS (SELECT 1 FROM sell_orders WHERE order_id = ?3 AND write_token = ?7)",
+        &format!(
+            "INSERT INTO webhook_events (event_id, client_id, order_id, sequence, body, attempts, created_at, state)
+             SELECT ?1, ?2, ?3, ?4, ?5, 0, ?6, {}
+             WHERE EXISTS (SELECT 1 FROM sell_orders WHERE order_id = ?3 AND write_token = ?7)",
+            super::webhooks::STATE_AT_WRITE
+        ),
         event_id,
         client_id,
         order_id,
@@ -368,16 +590,27 @@ pub async fn update(
     if stored.order.status.counts_toward_limits() && !next.status.counts_toward_limits() {
         // Expired or failed: its fiat value leaves the customer's totals, in this batch
         // (guarded by the write token, so only the change that won writes it).
-        let token_guard = format!(
-            "EXISTS (SELECT 1 FROM sell_orders WHERE order_id = ?1 AND write_token = '{}')",
-            token.replace('\'', "")
-        );
         statements.push(super::orders::release_spend(
             db,
             &next.id,
             new_version,
             &not_counted_statuses(),
-            &token_guard,
+            Some(token),
+        )?);
+    }
+    if !next.deposits.is_empty() {
+        // A deposit was seen at the address: it is never handed out again.
+        statements.push(query!(
+            db,
+            "UPDATE customer_addresses SET funded = 1
+             WHERE client_id = ?1 AND crypto = ?2 AND address = ?3 AND purpose = 'deposit'
+               AND funded = 0
+               AND EXISTS (SELECT 1 FROM sell_orders WHERE order_id = ?4 AND write_token = ?5)",
+            stored.client_id,
+            next.pricing.quote.crypto.ticker(),
+            next.deposit_address,
+            next.id,
+            token
         )?);
     }
     for (i, e) in events.iter().enumerate() {

@@ -83,6 +83,12 @@ pub async fn claim(
     Ok(claimed.zip(endpoint))
 }
 
+/// The state an event is written in, by the config of its client (`?2`): `no_endpoint`
+/// (final, nothing to send) without a webhook URL, else `pending`.
+pub(super) const STATE_AT_WRITE: &str = "CASE WHEN json_extract(
+        (SELECT config_json FROM clients WHERE client_id = ?2), '$.webhook_url') IS NULL
+    THEN 'no_endpoint' ELSE 'pending' END";
+
 /// Where an attempt left the event.
 pub enum Recorded<'a> {
     Delivered,
