@@ -1085,24 +1085,27 @@ pub fn error_codes() -> Vec<&'static str> {
 /// The codes of an address the core refuses (`AddressError`), also the `code` of a
 /// `{"valid": false}` answer of `POST /v1/addresses/validate`.
 pub fn address_error_codes() -> Vec<&'static str> {
-    vec![
-        "empty",
-        "too_long",
-        "too_short",
-        "bad_character",
-        "bad_checksum",
-        "wrong_network",
-        "wrong_currency",
-        "unknown_prefix",
-        "bad_length",
-        "mixed_case",
-        "wrong_bech32_variant",
-        "bad_witness_version",
-        "bad_witness_program_length",
-        "bad_padding",
-        "unsupported_currency_network",
-    ]
+    ADDRESS_ERROR_CODES.to_vec()
 }
+
+/// The codes of [`address_error_codes`], for the wasm scratch path's ids.
+pub const ADDRESS_ERROR_CODES: [&str; 15] = [
+    "empty",
+    "too_long",
+    "too_short",
+    "bad_character",
+    "bad_checksum",
+    "wrong_network",
+    "wrong_currency",
+    "unknown_prefix",
+    "bad_length",
+    "mixed_case",
+    "wrong_bech32_variant",
+    "bad_witness_version",
+    "bad_witness_program_length",
+    "bad_padding",
+    "unsupported_currency_network",
+];
 
 #[cfg(test)]
 mod tests {

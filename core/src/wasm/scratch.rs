@@ -57,23 +57,7 @@ const KINDS: [AddressKind; 7] = [
 ];
 
 /// Every error code; a code missing here would only send its errors down the slow path.
-const CODES: [&str; 15] = [
-    "empty",
-    "too_long",
-    "too_short",
-    "bad_character",
-    "bad_checksum",
-    "wrong_network",
-    "wrong_currency",
-    "unknown_prefix",
-    "bad_length",
-    "mixed_case",
-    "wrong_bech32_variant",
-    "bad_witness_version",
-    "bad_witness_program_length",
-    "bad_padding",
-    "unsupported_currency_network",
-];
+const CODES: [&str; 15] = crate::api::ADDRESS_ERROR_CODES;
 
 /// Errors whose message has no facts in it: their message crosses as a name id.
 const CONSTANT_MESSAGES: [AddressError; 6] = [
