@@ -57,15 +57,25 @@ async function newKey(body = {}) {
   return r.body;
 }
 
-/** Runs SQL on the worker's local D1 (the state wrangler dev uses) and returns the rows. */
+/**
+ * Runs SQL on the worker's local D1 (the state wrangler dev uses) and returns the rows.
+ * The running worker writes the same SQLite file (the sandbox settlement of earlier
+ * tests' orders), so a read can find it locked: SQLITE_BUSY is tried again, briefly.
+ */
 function d1(sql) {
-  const r = spawnSync(
-    join(ROOT, 'node_modules', '.bin', 'wrangler'),
-    ['d1', 'execute', 'DB', '--local', '--persist-to', worker.persistDir, '--json', '--command', sql],
-    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' } },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout)[0].results;
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync(
+      join(ROOT, 'node_modules', '.bin', 'wrangler'),
+      ['d1', 'execute', 'DB', '--local', '--persist-to', worker.persistDir, '--json', '--command', sql],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' } },
+    );
+    if (r.status !== 0 && attempt < 10 && /SQLITE_BUSY/.test(r.stderr + r.stdout)) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      continue;
+    }
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout)[0].results;
+  }
 }
 
 describe('API keys', () => {
