@@ -219,3 +219,34 @@ describe('cron', () => {
     assert.ok(ex.requests.some((q) => q.at >= fired && q.venue === 'kraken'));
   });
 });
+
+describe('refresh on read', () => {
+  test('reads that find the book overdue together share one refresh and answer with one book', async () => {
+    // Its own worker, so the book has never been refreshed: the first read must refresh.
+    const fresh = await startWorker({
+      vars: { ...ex.vars, RATES_SOURCES: 'kraken', RATES_PAIRS: 'BTC/EUR', RATES_QUORUM: '1', RATES_BUDGET_MS: '6000' },
+    });
+    try {
+      const own = await onboard(fresh.url);
+      // Kraken answers after 2 s, and the second read comes 1.1 s after the first: while the
+      // first read's refresh is still waiting, and in a later second (Kraken quotes are
+      // observed when they arrive, so two refreshes would publish two observation times).
+      ex.state.slowMs = 2000;
+      ex.mode.kraken = 'slow';
+      const since = ex.requests.length;
+      const read = () => call(fresh.url, 'GET', '/v1/rates', { token: own.api_key });
+      const first = read();
+      await new Promise((r) => setTimeout(r, 1100));
+      const [a, b] = await Promise.all([first, read()]);
+      assert.equal(a.status, 200, a.text);
+      assert.equal(b.status, 200, b.text);
+      const krakenCalls = ex.requests.slice(since).filter((q) => q.venue === 'kraken').length;
+      assert.equal(krakenCalls, 1, 'one refresh for both reads');
+      const [ra, rb] = [a.body.rates[0], b.body.rates[0]];
+      assert.deepEqual([rb.price, rb.observed_at, rb.source], [ra.price, ra.observed_at, ra.source]);
+    } finally {
+      ex.state.slowMs = 10_000;
+      await fresh.stop();
+    }
+  });
+});

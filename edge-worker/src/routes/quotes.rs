@@ -6,7 +6,7 @@ use cryptoexchange_core::quote::{estimate, quote_response};
 use worker::{Env, Request, Response};
 
 use super::config::stored_config;
-use super::rates::latest_response;
+use super::rates::latest;
 use crate::auth::require_client;
 use crate::body::read_json;
 use crate::ids;
@@ -27,8 +27,7 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
         None => None,
     };
     let config = stored_config(&client)?;
-    let now = ids::now();
-    let rates = latest_response(env, now, config.max_rate_age_seconds).await?;
+    let (now, rates) = latest(env, config.max_rate_age_seconds).await?;
     let breakdown = estimate(&request, &rates, &config, now)?;
     let mut quote = quote_response(ids::new_id("quo")?, breakdown, &config, now)?;
     quote.livemode = crate::mode::SettlementMode::from_env(env)?.livemode();

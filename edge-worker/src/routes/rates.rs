@@ -166,7 +166,22 @@ async fn read_book(env: &Env) -> Result<RateBook, ApiError> {
     Ok(book)
 }
 
-/// The body of `GET /v1/rates` for a client accepting rates up to `max_age_seconds` old.
+/// The body of `GET /v1/rates` for a client accepting rates up to `max_age_seconds` old,
+/// and the moment it is published at: once the book is current, after any refresh this
+/// read ran or waited for. Reads of one book then show its observation times as they are
+/// (a moment before a refresh would clamp them to itself, as the core refuses a rate
+/// observed after its `now`), so the caller prices at this moment too.
+pub async fn latest(
+    env: &Env,
+    max_age_seconds: u32,
+) -> Result<(Timestamp, RatesResponse), ApiError> {
+    let book = current_book(env, ids::now()).await?;
+    let now = ids::now();
+    Ok((now, book.publish(now, max_age_seconds)))
+}
+
+/// The body of `GET /v1/rates` published at `now`, for a caller whose moment is already
+/// set (a sell placement read its facts at it).
 pub async fn latest_response(
     env: &Env,
     now: Timestamp,
@@ -184,12 +199,59 @@ pub async fn current_book(env: &Env, now: Timestamp) -> Result<RateBook, ApiErro
         .refreshed_at
         .is_none_or(|at| now.seconds_since(at) > REFRESH_OVERDUE_SECONDS);
     if overdue {
-        match refresh_from_sources(env).await {
+        match refresh_on_read(env).await {
             Ok(refreshed) => return Ok(refreshed),
             Err(e) => worker::console_error!("rates refresh on read failed: {e}"),
         }
     }
     Ok(book)
+}
+
+/// How long a read waits for the refresh another read of this isolate is running before
+/// it runs its own (the sources' budget is 3 s by default; a refresh cut off by its
+/// request's end leaves its mark until then).
+const READ_REFRESH_WAIT_MS: i64 = 10_000;
+
+thread_local! {
+    /// When a read of this isolate started a refresh of an overdue book, while it runs.
+    /// Without it, reads arriving together each ran a refresh and stored its own book
+    /// (static prices are observed at the refresh), so two answers of one moment could
+    /// name different observation times, and a quote differ from the estimate made from
+    /// `GET /v1/rates` just before it. The others wait for the book it stores rather than
+    /// for its future: a request cannot await I/O started by another request.
+    static READ_REFRESH_SINCE: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Clears the mark when the refresh ends, also when its request is cancelled mid-way.
+struct ReadRefreshMark;
+
+impl Drop for ReadRefreshMark {
+    fn drop(&mut self) {
+        READ_REFRESH_SINCE.set(None);
+    }
+}
+
+/// One refresh for all the reads of this isolate that find the book overdue at once: the
+/// first runs it, the others wait for the book it stores.
+async fn refresh_on_read(env: &Env) -> Result<RateBook, ApiError> {
+    let started = ids::now_ms();
+    let running = READ_REFRESH_SINCE
+        .get()
+        .is_some_and(|since| started - since < READ_REFRESH_WAIT_MS);
+    if !running {
+        READ_REFRESH_SINCE.set(Some(started));
+        let _mark = ReadRefreshMark;
+        return refresh_from_sources(env).await;
+    }
+    while READ_REFRESH_SINCE
+        .get()
+        .is_some_and(|since| ids::now_ms() - since < READ_REFRESH_WAIT_MS)
+    {
+        Delay::from(Duration::from_millis(20)).await;
+    }
+    // The refresh stored its book in this isolate's copy (`save_book`), so this is no
+    // KV read unless it failed.
+    read_book(env).await
 }
 
 /// Records an operator's prices (`PUT /v1/admin/rates`).
@@ -211,9 +273,8 @@ pub async fn set_overrides(
 pub async fn get(req: &Request, env: &Env) -> Result<Response, ApiError> {
     let client = require_client(req, env, ApiScope::Read).await?;
     let config = super::config::stored_config(&client)?;
-    let now = ids::now();
     let max_age = config.max_rate_age_seconds;
-    let mut response = latest_response(env, now, max_age).await?;
+    let (_, mut response) = latest(env, max_age).await?;
     response
         .rates
         .retain(|r| config.crypto.contains_key(&r.crypto) && config.fiat.contains_key(&r.fiat));

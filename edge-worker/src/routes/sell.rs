@@ -27,7 +27,7 @@ use serde_json::Value;
 use worker::{Env, Request, Response};
 
 use super::config::{derive_address, stored_config};
-use super::rates::latest_response;
+use super::rates::{latest, latest_response};
 use crate::auth::{authorize, client_of_digest, key_digest, require_client};
 use crate::body::{parse_json, read_bytes, sha256_hex};
 use crate::ids;
@@ -63,8 +63,7 @@ pub async fn create_quote(req: &Request, env: &Env, body: Value) -> Result<Respo
     let request: SellQuoteRequest = serde_json::from_value(body)
         .map_err(|e| ApiError::malformed(format!("invalid sell quote request: {e}")))?;
     let config = stored_config(&client)?;
-    let now = ids::now();
-    let rates = latest_response(env, now, config.max_rate_age_seconds).await?;
+    let (now, rates) = latest(env, config.max_rate_age_seconds).await?;
     let quote = estimate_sell(&request, &rates, &config, now)?;
     let expires_at = now
         .checked_add_seconds(i64::from(config.quote_validity_seconds))
