@@ -5,6 +5,7 @@
 //! the core's state machine for the next status, applies it with a guarded update
 //! (`store::orders::transition`, which also writes the step's webhook event), enqueues
 //! the event's delivery on the `WEBHOOKS` queue (`delivery.rs`) and the next step. The
+//! sandbox steps of one queue batch do this together: one read, one D1 batch, one send. The
 //! order row says when its next step is due (migration 0004): a send that failed, or a message a restart lost, is found overdue by
 //! the cron sweeper (`sweeper.rs`) and sent again. Steps are guarded, so a duplicated
 //! or re-enqueued message never repeats a status change or an event. A message is acked
@@ -138,14 +139,26 @@ pub async fn deliver_events(env: &Env, event_ids: &[String]) {
 /// Sends jobs in batches of at most 100 messages (a queue's batch limit), each on its
 /// queue; the number sent.
 pub async fn enqueue_all(env: &Env, jobs: Vec<Job>) -> Result<usize, ApiError> {
+    enqueue_delayed(env, jobs.into_iter().map(|job| (job, 0)).collect()).await
+}
+
+/// [`enqueue_all`] with a delay in seconds for each job.
+async fn enqueue_delayed(env: &Env, jobs: Vec<(Job, u32)>) -> Result<usize, ApiError> {
     faults::check(env, "fail_enqueue")?;
     let mut sent = 0;
     for binding in [QUEUE_BINDING, WEBHOOK_QUEUE_BINDING] {
-        let mine: Vec<&Job> = jobs.iter().filter(|j| binding_of(j) == binding).collect();
+        let mine: Vec<&(Job, u32)> = jobs
+            .iter()
+            .filter(|(j, _)| binding_of(j) == binding)
+            .collect();
         for chunk in mine.chunks(100) {
             let messages = chunk
                 .iter()
-                .map(|job| MessageBuilder::new((*job).clone()).delay_seconds(0).build())
+                .map(|(job, delay)| {
+                    MessageBuilder::new(job.clone())
+                        .delay_seconds(*delay)
+                        .build()
+                })
                 .collect::<Vec<_>>();
             env.queue(binding)?.send_batch(messages).await?;
             sent += chunk.len();
@@ -176,7 +189,7 @@ pub async fn resume_if_stalled(env: &Env, order: &OrderResponse) -> Result<(), A
 }
 
 /// One batch of any of the worker's queues, told apart by the queue's name: settlement
-/// steps one after another; webhook deliveries all at once (one endpoint's slow answer
+/// steps together ([`advance_batch`]); webhook deliveries all at once (one endpoint's slow answer
 /// never delays another's); a dead-letter queue's messages are recorded for the operator.
 pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
     let queue = batch.queue();
@@ -201,9 +214,7 @@ pub async fn handle_batch(batch: MessageBatch<Job>, env: &Env) {
         let all = jobs.iter().map(|(m, job)| handle_message(m, job, env));
         futures_util::future::join_all(all).await;
     } else {
-        for (message, job) in &jobs {
-            handle_message(message, job, env).await;
-        }
+        advance_batch(&jobs, env).await;
     }
 }
 
@@ -212,18 +223,22 @@ async fn handle_message(message: &RawMessage, job: &Job, env: &Env) {
         Job::Advance { order_id } => advance(env, order_id).await,
         Job::Deliver { event_id } => crate::delivery::deliver(env, event_id).await,
     };
-    let retry_in = |seconds| {
-        QueueRetryOptionsBuilder::new()
-            .with_delay_seconds(seconds)
-            .build()
-    };
     match outcome {
         Ok(Next::Done) => message.ack(),
         Err(e) => {
             console_error!("queue job {job:?} failed: {e:?}");
-            message.retry_with_options(&retry_in(2));
+            message.retry_with_options(&retry_in(RETRY_SECONDS));
         }
     }
+}
+
+/// Seconds before a failed job's message comes back.
+const RETRY_SECONDS: u32 = 2;
+
+fn retry_in(seconds: u32) -> worker::QueueRetryOptions {
+    QueueRetryOptionsBuilder::new()
+        .with_delay_seconds(seconds)
+        .build()
 }
 
 pub(crate) enum Next {
@@ -266,90 +281,232 @@ async fn advance(env: &Env, order_id: &str) -> Result<Next, ApiError> {
             return Ok(Next::Done);
         }
     }
-    let from = order.status;
-    let Some(to) = sandbox_next(from) else {
+    let Some(step) = SandboxStep::decide(&order).await? else {
         return Ok(Next::Done); // final already
     };
-    // The core's state machine has the last word on every change.
-    transition(from, to)?;
-    let transfer = match to {
-        OrderStatus::Sent => Some(SandboxSettlement.send(&order).await?),
-        _ => None,
-    };
-    let ledger_amount = match &transfer {
-        Some(_) => {
-            let pricing: QuoteBreakdown = serde_json::from_str(&order.quote_json)
-                .map_err(|e| ApiError::internal(format!("order {order_id} pricing: {e}")))?;
-            Some(format_amount(
-                pricing.crypto_amount,
-                pricing.crypto.decimals(),
-            ))
-        }
-        None => None,
-    };
-    let now = ids::now_ms();
-    let event_id = ids::new_id("evt")?;
-    let tx_id = transfer
-        .as_ref()
-        .map(|t| t.tx_id.as_str())
-        .or(order.tx_id.as_deref());
-    let sequence = order.event_sequence + 1;
-    let body = webhook::order_event(
-        &event_id,
-        order_id,
-        &order.customer_id,
-        sequence,
-        to,
-        false,
-        tx_id,
-        None,
-        now,
-    );
     faults::before_batch(env, "transition")?;
-    let applied = store::orders::transition(
-        &db,
-        &store::orders::Transition {
-            order_id,
-            client_id: &order.client_id,
-            from_status: from.as_str(),
-            from_sequence: order.event_sequence,
-            to_status: to.as_str(),
-            tx_id,
-            failure_reason: None,
-            now_ms: now,
-            event: store::orders::FirstEvent {
-                event_id: &event_id,
-                body: &body,
-            },
-            ledger: match (&transfer, &ledger_amount) {
-                (Some(t), Some(amount)) => Some(store::orders::LedgerEntry {
-                    tx_id: &t.tx_id,
-                    amount,
-                }),
-                _ => None,
-            },
-        },
-    )
-    .await?;
-    let store::orders::Transitioned::Applied { event_pending } = applied else {
+    let applied = store::orders::transition(&db, &step.transition()).await?;
+    if applied == store::orders::Transitioned::Skipped {
         console_log!("settlement: order {order_id} moved concurrently; step skipped");
         return Ok(Next::Done);
-    };
+    }
     faults::after_batch(env, "transition")?;
     // A send that fails leaves the event pending and the next step due: the sweeper
     // sends both.
-    if event_pending {
-        if let Err(e) = enqueue(env, Job::Deliver { event_id }, 0).await {
-            console_error!("order {order_id}: delivery not enqueued ({e:?}); the sweeper will");
-        }
-    }
-    if !to.is_final() {
-        let next = Job::Advance {
-            order_id: order_id.to_owned(),
-        };
-        if let Err(e) = enqueue(env, next, STEP_DELAY_SECONDS).await {
-            console_error!("order {order_id}: next step not enqueued ({e:?}); the sweeper will");
+    for (job, delay) in step.follow_ups(applied) {
+        if let Err(e) = enqueue(env, job, delay).await {
+            console_error!("order {order_id}: follow-up not enqueued ({e:?}); the sweeper will");
         }
     }
     Ok(Next::Done)
+}
+
+/// The settlement steps of one queue batch. The sandbox steps are read in one query,
+/// written in one D1 batch (each order's statements guarded as if alone) and followed by
+/// one send per queue: under load a batch holds ten orders, and each step had cost two
+/// D1 round trips and two sends of its own. On-chain orders, and the sandbox orders of a
+/// batch D1 refused as a whole, go one message at a time.
+async fn advance_batch(jobs: &[(RawMessage, Job)], env: &Env) {
+    let mut alone: Vec<&(RawMessage, Job)> = Vec::new();
+    let mut steps: Vec<&(RawMessage, Job)> = Vec::new();
+    for entry in jobs {
+        match &entry.1 {
+            Job::Advance { .. } => steps.push(entry),
+            Job::Deliver { .. } => alone.push(entry),
+        }
+    }
+    let sandbox = matches!(SettlementMode::from_env(env), Ok(SettlementMode::Sandbox));
+    if sandbox && steps.len() > 1 {
+        match advance_sandbox_together(&steps, env).await {
+            Ok(Together::Done { left }) => alone.extend(left),
+            Ok(Together::Retry) => {
+                for (message, _) in steps {
+                    message.retry_with_options(&retry_in(RETRY_SECONDS));
+                }
+            }
+            Err(e) => {
+                console_error!("settlement batch not written together ({e:?}); one by one");
+                alone.extend(steps);
+            }
+        }
+    } else {
+        alone.extend(steps);
+    }
+    for (message, job) in alone {
+        handle_message(message, job, env).await;
+    }
+}
+
+/// How [`advance_sandbox_together`] ended when it wrote.
+enum Together<'a> {
+    /// The steps written are acked; `left` go one by one (on-chain or unknown orders).
+    Done { left: Vec<&'a (RawMessage, Job)> },
+    /// Written, then a fault after the write: every message is retried, as one would be.
+    Retry,
+}
+
+async fn advance_sandbox_together<'a>(
+    steps: &[&'a (RawMessage, Job)],
+    env: &Env,
+) -> Result<Together<'a>, ApiError> {
+    let db = env.d1("DB")?;
+    let ids: Vec<&str> = steps
+        .iter()
+        .filter_map(|(_, job)| match job {
+            Job::Advance { order_id } => Some(order_id.as_str()),
+            Job::Deliver { .. } => None,
+        })
+        .collect();
+    let orders = store::orders::get_all_for_settlement(&db, &ids).await?;
+    let mut decided: Vec<SandboxStep> = Vec::new();
+    let mut settled: Vec<&str> = Vec::new(); // ids this batch answers for
+    for order in orders.iter().filter(|o| !o.is_live()) {
+        if settled.contains(&order.order_id.as_str()) {
+            continue;
+        }
+        settled.push(&order.order_id);
+        if let Some(step) = SandboxStep::decide(order).await? {
+            decided.push(step);
+        }
+    }
+    faults::before_batch(env, "transition")?;
+    let transitions: Vec<_> = decided.iter().map(SandboxStep::transition).collect();
+    let outcomes = store::orders::transition_all(&db, &transitions)
+        .await
+        .map_err(|e| match e {
+            store::orders::TransitionsError::Raced => {
+                ApiError::internal("an order of the batch moved concurrently")
+            }
+            store::orders::TransitionsError::Store(e) => e.into(),
+        })?;
+    if faults::after_batch(env, "transition").is_err() {
+        return Ok(Together::Retry);
+    }
+    let follow_ups: Vec<(Job, u32)> = decided
+        .iter()
+        .zip(outcomes)
+        .flat_map(|(step, applied)| step.follow_ups(applied))
+        .collect();
+    // A send that fails leaves the events pending and the next steps due: the sweeper
+    // sends them.
+    if let Err(e) = enqueue_delayed(env, follow_ups).await {
+        console_error!("settlement batch: follow-ups not enqueued ({e:?}); the sweeper will");
+    }
+    let mut left = Vec::new();
+    for entry in steps {
+        let (message, Job::Advance { order_id }) = entry else {
+            continue;
+        };
+        if settled.contains(&order_id.as_str()) {
+            message.ack();
+        } else {
+            left.push(*entry);
+        }
+    }
+    Ok(Together::Done { left })
+}
+
+/// The next sandbox step of an order, decided and ready to write.
+struct SandboxStep {
+    order_id: String,
+    client_id: String,
+    from: OrderStatus,
+    from_sequence: u32,
+    to: OrderStatus,
+    /// The order's transfer: made by this step (`sent`) or an earlier one.
+    tx_id: Option<String>,
+    /// The crypto amount the transfer made by this step records in the sandbox ledger.
+    ledger_amount: Option<String>,
+    event_id: String,
+    event_body: String,
+    now_ms: i64,
+}
+
+impl SandboxStep {
+    /// The sandbox's next step for `order`; None when the order is final.
+    async fn decide(order: &OrderRow) -> Result<Option<SandboxStep>, ApiError> {
+        let from = order.status;
+        let Some(to) = sandbox_next(from) else {
+            return Ok(None);
+        };
+        // The core's state machine has the last word on every change.
+        transition(from, to)?;
+        let (tx_id, ledger_amount) = match to {
+            OrderStatus::Sent => {
+                let transfer = SandboxSettlement.send(order).await?;
+                let pricing: QuoteBreakdown =
+                    serde_json::from_str(&order.quote_json).map_err(|e| {
+                        ApiError::internal(format!("order {} pricing: {e}", order.order_id))
+                    })?;
+                let amount = format_amount(pricing.crypto_amount, pricing.crypto.decimals());
+                (Some(transfer.tx_id), Some(amount))
+            }
+            _ => (order.tx_id.clone(), None),
+        };
+        let now_ms = ids::now_ms();
+        let event_id = ids::new_id("evt")?;
+        let sequence = order.event_sequence + 1;
+        let event_body = webhook::order_event(
+            &event_id,
+            &order.order_id,
+            &order.customer_id,
+            sequence,
+            to,
+            false,
+            tx_id.as_deref(),
+            None,
+            now_ms,
+        );
+        Ok(Some(SandboxStep {
+            order_id: order.order_id.clone(),
+            client_id: order.client_id.clone(),
+            from,
+            from_sequence: order.event_sequence,
+            to,
+            tx_id,
+            ledger_amount,
+            event_id,
+            event_body,
+            now_ms,
+        }))
+    }
+
+    fn transition(&self) -> store::orders::Transition<'_> {
+        store::orders::Transition {
+            order_id: &self.order_id,
+            client_id: &self.client_id,
+            from_status: self.from.as_str(),
+            from_sequence: self.from_sequence,
+            to_status: self.to.as_str(),
+            tx_id: self.tx_id.as_deref(),
+            failure_reason: None,
+            now_ms: self.now_ms,
+            event: store::orders::FirstEvent {
+                event_id: &self.event_id,
+                body: &self.event_body,
+            },
+            ledger: match (&self.tx_id, &self.ledger_amount) {
+                (Some(tx_id), Some(amount)) => Some(store::orders::LedgerEntry { tx_id, amount }),
+                _ => None,
+            },
+        }
+    }
+
+    /// The messages a written step sends, with their delays: its event's delivery (unless
+    /// written `no_endpoint`) and the next step (unless final). None when skipped.
+    fn follow_ups(&self, applied: store::orders::Transitioned) -> Vec<(Job, u32)> {
+        let store::orders::Transitioned::Applied { event_pending } = applied else {
+            return Vec::new();
+        };
+        let mut jobs = Vec::new();
+        if event_pending {
+            let event_id = self.event_id.clone();
+            jobs.push((Job::Deliver { event_id }, 0));
+        }
+        if !self.to.is_final() {
+            let order_id = self.order_id.clone();
+            jobs.push((Job::Advance { order_id }, STEP_DELAY_SECONDS));
+        }
+        jobs
+    }
 }

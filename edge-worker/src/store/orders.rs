@@ -465,6 +465,18 @@ pub async fn get_for_key(
     Ok((client, order.map(OrderRow::into_response).transpose()?))
 }
 
+/// Orders by id alone, for one batch of the settlement queue; unknown ids are left out.
+pub async fn get_all_for_settlement(
+    db: &D1Database,
+    order_ids: &[&str],
+) -> Result<Vec<OrderRow>, StoreError> {
+    let ids = serde_json::to_string(order_ids).map_err(|e| StoreError::Platform(e.to_string()))?;
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE order_id IN (SELECT value FROM json_each(?1))"
+    );
+    Ok(query!(db, &sql, ids)?.all().await?.results::<OrderRow>()?)
+}
+
 /// An order by id alone, for the settlement queue (which acts for every client).
 pub async fn get_for_settlement(
     db: &D1Database,
@@ -596,17 +608,59 @@ pub enum Transitioned {
 }
 
 pub async fn transition(db: &D1Database, t: &Transition<'_>) -> Result<Transitioned, StoreError> {
-    let results = match db.batch(transition_statements(db, t)?).await {
-        Ok(results) => results,
-        Err(e) if is_unique_violation(&e) => return Ok(Transitioned::Skipped),
-        Err(e) => return Err(e.into()),
-    };
-    if results.first().map(changes).transpose()?.unwrap_or(0) != 1 {
-        return Ok(Transitioned::Skipped);
+    match transition_all(db, std::slice::from_ref(t)).await {
+        Ok(mut done) => Ok(done.pop().unwrap_or(Transitioned::Skipped)),
+        Err(TransitionsError::Raced) => Ok(Transitioned::Skipped),
+        Err(TransitionsError::Store(e)) => Err(e),
     }
-    Ok(Transitioned::Applied {
-        event_pending: event_pending(results.get(TRANSITION_EVENT))?,
-    })
+}
+
+/// Why [`transition_all`] wrote nothing.
+#[derive(Debug)]
+pub enum TransitionsError {
+    /// Another writer made one of the transitions first (its history key): the whole
+    /// batch rolled back.
+    Raced,
+    Store(StoreError),
+}
+
+impl From<StoreError> for TransitionsError {
+    fn from(e: StoreError) -> Self {
+        TransitionsError::Store(e)
+    }
+}
+
+/// Several transitions of different orders in one D1 batch, one transaction: each is
+/// guarded as if alone, so one whose order had moved writes nothing ([`Skipped`]) and the
+/// others apply. The outcomes are in the order given.
+///
+/// [`Skipped`]: Transitioned::Skipped
+pub async fn transition_all(
+    db: &D1Database,
+    transitions: &[Transition<'_>],
+) -> Result<Vec<Transitioned>, TransitionsError> {
+    let mut statements = Vec::new();
+    let mut starts = Vec::with_capacity(transitions.len());
+    for t in transitions {
+        starts.push(statements.len());
+        statements.extend(transition_statements(db, t)?);
+    }
+    let results = match db.batch(statements).await {
+        Ok(results) => results,
+        Err(e) if is_unique_violation(&e) => return Err(TransitionsError::Raced),
+        Err(e) => return Err(StoreError::from(e).into()),
+    };
+    starts
+        .into_iter()
+        .map(|start| {
+            if results.get(start).map(changes).transpose()?.unwrap_or(0) != 1 {
+                return Ok(Transitioned::Skipped);
+            }
+            Ok(Transitioned::Applied {
+                event_pending: event_pending(results.get(start + TRANSITION_EVENT))?,
+            })
+        })
+        .collect()
 }
 
 /// Where [`transition_statements`] puts the event insert.
