@@ -312,6 +312,32 @@ describe('rate limiting per key', () => {
     assert.equal(parse(fresh.headers.get('ratelimit')).r, LIMIT - 2);
   });
 
+  test('a busy key admitted from isolate leases is never let past its limit, and loses little of it', async () => {
+    // A limit large enough for leases of several requests (a tenth of what is left).
+    const big = 200;
+    const busy = await startWorker({ vars: { RATE_LIMIT: String(big), SECRETS_MASTER_KEYS: TEST_MASTER_KEYS } });
+    try {
+      const { api_key } = await onboard(busy.url);
+      const statuses = [];
+      const remaining = [];
+      const one = async () => {
+        const r = await call(busy.url, 'GET', '/v1/config', { token: api_key });
+        statuses.push(r.status);
+        if (r.status === 200) remaining.push(parse(r.headers.get('ratelimit')).r);
+      };
+      // 300 requests, 10 at a time.
+      for (let round = 0; round < 30; round += 1) await Promise.all(Array.from({ length: 10 }, one));
+      const admitted = statuses.filter((s) => s === 200).length;
+      assert.equal(admitted + statuses.filter((s) => s === 429).length, 300, `only 200 and 429: ${[...new Set(statuses)]}`);
+      assert.ok(admitted <= big, `${admitted} admitted with a limit of ${big}`);
+      // Leases not used within their second stay counted: a few requests, not many.
+      assert.ok(admitted >= big * 0.9, `only ${admitted} of ${big} admitted`);
+      assert.ok(remaining.every((r) => r >= 0 && r < big), `remaining ${remaining}`);
+    } finally {
+      await busy.stop();
+    }
+  });
+
   test('operator and public answers carry no RateLimit headers, nor does an unknown key', async () => {
     const r = await admin(worker.url, 'GET', keysPath());
     assert.equal(r.headers.get('ratelimit'), null);
